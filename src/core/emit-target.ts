@@ -1,0 +1,137 @@
+import type { BroadcastOperator, Namespace, Socket } from "socket.io";
+import { SocketGoneError, SocketHandle } from "./socket-handle";
+
+/** Who an emit goes to. */
+export type TargetKind = "all" | "rooms" | "socket" | "broadcast" | "ack";
+export const TARGET_KINDS: readonly TargetKind[] = ["all", "rooms", "socket", "broadcast", "ack"];
+
+/** A user-fixable problem with an emit (no event, bad room, gone socket...). */
+export class EmitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EmitError";
+  }
+}
+
+/**
+ * Reads a room list: a string (comma-separated allowed) or an array of strings.
+ * @param what names the property in the error, e.g. "msg.room"
+ */
+export function toRoomList(value: unknown, what: string): string[] {
+  if (value === undefined || value === null || value === "") return [];
+  const list = typeof value === "string" ? value.split(",") : value;
+  if (!Array.isArray(list) || !list.every((r) => typeof r === "string" || typeof r === "number")) {
+    throw new EmitError(`${what} must be a room name or an array of room names, not ${describe(value)}`);
+  }
+  return list.map((r) => String(r).trim()).filter((r) => r.length > 0);
+}
+
+/** A short description of a value's kind for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (Buffer.isBuffer(value)) return "a Buffer";
+  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+export interface EmitRequest {
+  target: TargetKind;
+  /** The namespace for "all" and "rooms" (a socket carries its own). */
+  namespace?: Namespace;
+  event: string;
+  args: unknown[];
+  rooms: string[];
+  except: string[];
+  socket?: unknown;
+  ack?: unknown;
+  volatile: boolean;
+  compress: boolean;
+  /** Wait this long for acknowledgements; undefined: do not wait. */
+  ackTimeoutMs?: number;
+}
+
+/** Socket.IO's emitters share these; a socket is one, a broadcast operator another. */
+interface Emitter {
+  emit(event: string, ...args: unknown[]): unknown;
+  timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
+}
+
+function liveSocket(value: unknown, target: string): Socket {
+  if (!SocketHandle.is(value)) {
+    throw new EmitError(`target "${target}" needs msg.socket from a socket-io-on or socket-io-middleware-start node, not ${describe(value)}`);
+  }
+  const socket = value.live;
+  if (!socket) throw new SocketGoneError(value.id, value.namespace);
+  return socket;
+}
+
+function emitter(req: EmitRequest): Emitter {
+  switch (req.target) {
+    case "all":
+    case "rooms": {
+      const nsp = req.namespace;
+      if (!nsp) throw new EmitError("no namespace to emit to");
+      let op: BroadcastOperator<any, any> = nsp.compress(req.compress);
+      if (req.target === "rooms") {
+        if (req.rooms.length === 0) throw new EmitError('target "rooms" needs at least one room: set Rooms or msg.room');
+        op = op.to(req.rooms);
+        if (req.except.length > 0) op = op.except(req.except);
+      }
+      return (req.volatile ? op.volatile : op) as unknown as Emitter;
+    }
+    case "broadcast": {
+      let op = liveSocket(req.socket, "broadcast").broadcast.compress(req.compress);
+      if (req.rooms.length > 0) op = op.to(req.rooms);
+      if (req.except.length > 0) op = op.except(req.except);
+      return (req.volatile ? op.volatile : op) as unknown as Emitter;
+    }
+    case "socket": {
+      const socket = liveSocket(req.socket, "socket").compress(req.compress);
+      return (req.volatile ? socket.volatile : socket) as unknown as Emitter;
+    }
+    default:
+      throw new EmitError(`unknown target "${String(req.target)}"`);
+  }
+}
+
+/**
+ * Sends one emit. Resolves when Socket.IO has taken it, or, with `ackTimeoutMs`, with the client's
+ * answer (one socket) or the array of answers (several).
+ * @throws EmitError, SocketGoneError, or an error saying why the arguments cannot be sent
+ */
+export async function emitTo(req: EmitRequest): Promise<unknown> {
+  if (req.target === "ack") {
+    if (typeof req.ack !== "function") {
+      throw new EmitError(`target "reply to msg.ack" needs msg.ack from a socket-io-on node whose client asked for an acknowledgement, not ${describe(req.ack)}`);
+    }
+    const answered = (req.ack as (...a: unknown[]) => boolean)(...req.args);
+    if (answered === false) throw new EmitError("msg.ack was already answered (the msg was cloned, or answered twice); a client takes one answer");
+    return undefined;
+  }
+  if (typeof req.event !== "string" || req.event === "") throw new EmitError("no event name: set Event, or msg.event");
+  const target = emitter(req);
+  try {
+    if (req.ackTimeoutMs === undefined) {
+      target.emit(req.event, ...req.args);
+      return undefined;
+    }
+    return await target.timeout(req.ackTimeoutMs).emitWithAck(req.event, ...req.args);
+  } catch (err) {
+    throw explain(err as Error, req);
+  }
+}
+
+// Socket.IO encodes while emitting: a cycle overflows the stack, a BigInt fails JSON.stringify.
+function explain(err: Error, req: EmitRequest): Error {
+  if (err instanceof RangeError) {
+    return new EmitError(`the payload of event "${req.event}" cannot be sent: it contains a circular reference`);
+  }
+  if (err instanceof TypeError) {
+    return new EmitError(`the payload of event "${req.event}" cannot be sent: ${err.message}`);
+  }
+  if (/timed out/i.test(err.message)) {
+    const who = req.target === "socket" ? "the client" : "every client";
+    return new EmitError(`no acknowledgement of event "${req.event}" from ${who} within ${req.ackTimeoutMs} ms`);
+  }
+  return err;
+}

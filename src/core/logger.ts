@@ -1,0 +1,11 @@
+/** Where the core reports what a user should see in the log; a node adapter passes its node's log. */
+export interface Logger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Used when no adapter gave a logger (the core's own unit tests). */
+export const consoleLogger: Logger = {
+  warn: (m) => console.warn(m),
+  error: (m) => console.error(m),
+};

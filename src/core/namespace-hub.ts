@@ -1,0 +1,132 @@
+import type { Namespace, Socket } from "socket.io";
+import type { DeployGate } from "./deploy-gate";
+import { EventRouter, ROOM_EVENTS, type RoomEvent } from "./event-router";
+import type { Logger } from "./logger";
+import { MiddlewareChain } from "./middleware-chain";
+import { SocketHandle } from "./socket-handle";
+
+/** Calls `fn` at most once; later calls return false. */
+export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => boolean {
+  let used = false;
+  return (...args: A) => {
+    if (used) return false;
+    used = true;
+    fn(...args);
+    return true;
+  };
+}
+
+/**
+ * Everything the package hangs on one Socket.IO namespace, attached exactly once: one `use()` that
+ * runs the middleware chain, one connection listener, a fixed set of listeners per socket feeding
+ * the event router, and the adapter's room events.
+ */
+export class NamespaceHub {
+  readonly router: EventRouter;
+  readonly chain: MiddlewareChain;
+  private readonly handles = new WeakMap<Socket, SocketHandle>();
+  /** Sockets inside a middleware flow: not in `nsp.sockets` yet, but msg.socket must reach them. */
+  private readonly pending = new Map<string, Socket>();
+  private readonly countWatchers = new Set<(count: number) => void>();
+
+  constructor(
+    readonly nsp: Namespace,
+    private readonly serverKey: string,
+    gate: DeployGate,
+    log: Logger,
+  ) {
+    this.router = new EventRouter(gate, log);
+    this.chain = new MiddlewareChain(gate);
+    nsp.use((socket, next) => this.admit(socket, next));
+    nsp.on("connection", (socket: Socket) => this.connected(socket));
+    for (const name of ROOM_EVENTS) {
+      nsp.adapter.on(name, (room: string, id?: string) => this.roomEvent(name, room, id));
+    }
+  }
+
+  get name(): string {
+    return this.nsp.name;
+  }
+
+  get clientCount(): number {
+    return this.nsp.sockets.size;
+  }
+
+  /** Calls `fn` with the client count whenever it changes; returns the function that stops it. */
+  watchCount(fn: (count: number) => void): () => void {
+    this.countWatchers.add(fn);
+    return () => {
+      this.countWatchers.delete(fn);
+    };
+  }
+
+  /** A connected socket, or one still inside a middleware flow. */
+  findSocket(id: string): Socket | undefined {
+    return this.nsp.sockets.get(id) ?? this.pending.get(id);
+  }
+
+  /** The one handle of a socket, made on first use. */
+  handleOf(socket: Socket): SocketHandle {
+    let handle = this.handles.get(socket);
+    if (!handle) {
+      handle = new SocketHandle(this.serverKey, socket);
+      this.handles.set(socket, handle);
+    }
+    return handle;
+  }
+
+  private admit(socket: Socket, next: (err?: Error) => void): void {
+    if (this.chain.size === 0 && this.router.gateOpen) {
+      next();
+      return;
+    }
+    this.pending.set(socket.id, socket);
+    this.chain.run(this.handleOf(socket)).then(
+      (refusal) => {
+        this.pending.delete(socket.id);
+        next(refusal);
+      },
+      (err: Error) => {
+        this.pending.delete(socket.id);
+        next(err);
+      },
+    );
+  }
+
+  private connected(socket: Socket): void {
+    const handle = this.handleOf(socket);
+    const router = this.router;
+    router.route({ kind: "lifecycle", name: "connection", socket: handle, args: [] });
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const last = args[args.length - 1];
+      const ack = typeof last === "function" ? once(args.pop() as (...a: unknown[]) => void) : undefined;
+      router.route({ kind: "client", name: String(event), socket: handle, args, ack });
+    });
+    socket.on("disconnecting", (reason: string) => {
+      router.route({ kind: "lifecycle", name: "disconnecting", socket: handle, args: [], reason });
+    });
+    socket.on("disconnect", (reason: string) => {
+      router.route({ kind: "lifecycle", name: "disconnect", socket: handle, args: [], reason });
+      this.countChanged();
+    });
+    this.countChanged();
+  }
+
+  private roomEvent(name: RoomEvent, room: string, id?: string): void {
+    const socket = id === undefined ? undefined : this.findSocket(id);
+    const privateRoom = id === undefined ? this.findSocket(room) !== undefined : room === id;
+    this.router.route({
+      kind: "room",
+      name,
+      room,
+      privateRoom,
+      socket: socket ? this.handleOf(socket) : undefined,
+      args: [id === undefined ? { room } : { room, socketId: id }],
+    });
+  }
+
+  private countChanged(): void {
+    const count = this.clientCount;
+    for (const fn of this.countWatchers) fn(count);
+  }
+}

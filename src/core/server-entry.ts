@@ -1,0 +1,146 @@
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { Server } from "socket.io";
+import type { DeployGate } from "./deploy-gate";
+import { HttpMount, type MountPoint } from "./http-mount";
+import { publishServer, withdrawServer, type SocketResolver } from "./live-sockets";
+import type { Logger } from "./logger";
+import { NamespaceHub } from "./namespace-hub";
+import { fingerprint, socketIoOptions, type ServerSettings } from "./server-settings";
+
+export type EntryState = "starting" | "listening" | "error" | "closed";
+
+/** What a server entry needs from the runtime it lives in. */
+export interface EntryContext {
+  gate: DeployGate;
+  log: Logger;
+  /** Node-RED's own HTTP(S) server, for settings with listen "nodered". */
+  nodeRedServer?: HttpServer;
+}
+
+/**
+ * One running Socket.IO Server and what the package keeps about it: the namespaces it set up, the
+ * config nodes using it, and whether it is listening.
+ */
+export class ServerEntry {
+  readonly io: Server;
+  readonly fingerprint: string;
+  /** Ids of the config nodes using this server. */
+  readonly owners = new Set<string>();
+  private readonly hubs = new Map<string, NamespaceHub>();
+  private readonly stateWatchers = new Set<(state: EntryState, error?: Error) => void>();
+  private readonly resolver: SocketResolver;
+  private httpServer?: HttpServer;
+  private mountPoint?: MountPoint;
+  private stateNow: EntryState = "starting";
+  private errorNow?: Error;
+  private closing?: Promise<void>;
+  /** Set while no config node uses the server and it waits to be reclaimed by the next deploy. */
+  parkTimer?: NodeJS.Timeout;
+
+  /**
+   * @param key the registry key, e.g. "port:3001"
+   * @param after a previous server on the same key that must finish closing first
+   */
+  constructor(
+    readonly key: string,
+    readonly settings: ServerSettings,
+    private readonly context: EntryContext,
+    after: Promise<void> = Promise.resolve(),
+  ) {
+    this.fingerprint = fingerprint(settings);
+    this.io = new Server(socketIoOptions(settings));
+    this.resolver = (namespace, id) => this.hubs.get(namespace)?.findSocket(id);
+    publishServer(key, this.resolver);
+    void after.then(() => this.start());
+  }
+
+  get state(): EntryState {
+    return this.stateNow;
+  }
+
+  get error(): Error | undefined {
+    return this.errorNow;
+  }
+
+  get gate(): DeployGate {
+    return this.context.gate;
+  }
+
+  /** Calls `fn` now and on every state change; returns the function that stops it. */
+  watchState(fn: (state: EntryState, error?: Error) => void): () => void {
+    this.stateWatchers.add(fn);
+    fn(this.stateNow, this.errorNow);
+    return () => {
+      this.stateWatchers.delete(fn);
+    };
+  }
+
+  /**
+   * The hub of a namespace. With `create`, sets it up on first use; without, only a namespace some
+   * node already configured is returned, so msg input can never create namespaces without bound.
+   */
+  namespace(name: string, create = false): NamespaceHub | undefined {
+    let hub = this.hubs.get(name);
+    if (!hub && create) {
+      hub = new NamespaceHub(this.io.of(name), this.key, this.context.gate, this.context.log);
+      this.hubs.set(name, hub);
+    }
+    return hub;
+  }
+
+  private setState(state: EntryState, error?: Error): void {
+    this.stateNow = state;
+    this.errorNow = error;
+    for (const fn of this.stateWatchers) fn(state, error);
+  }
+
+  private start(): void {
+    if (this.stateNow === "closed") return;
+    const s = this.settings;
+    if (s.listen === "nodered") {
+      if (!this.context.nodeRedServer) {
+        this.setState("error", new Error("Node-RED has no HTTP server to share (is httpAdminRoot/httpNodeRoot disabled?); give the server its own port"));
+        return;
+      }
+      this.mountPoint = HttpMount.of(this.context.nodeRedServer).mount(s.path);
+      // Socket.IO's attach() only needs an EventEmitter with listeners(); the mount point is one.
+      this.io.attach(this.mountPoint as unknown as HttpServer, { destroyUpgrade: false });
+      this.setState("listening");
+      return;
+    }
+    const server = s.tls ? createHttpsServer(s.tls) : createHttpServer();
+    this.httpServer = server;
+    this.io.attach(server);
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      const message = err.code === "EADDRINUSE" ? `port ${s.port} is already in use by another program; choose another port` : err.code === "EACCES" ? `no permission to listen on port ${s.port}; choose a port above 1023` : `cannot listen on port ${s.port}: ${err.message}`;
+      this.setState("error", new Error(message));
+    });
+    server.listen(s.port, () => {
+      if (this.stateNow === "starting") this.setState("listening");
+    });
+  }
+
+  /** Disconnects every client and frees the port; safe to call more than once. */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearTimeout(this.parkTimer);
+    withdrawServer(this.key, this.resolver);
+    this.setState("closed");
+    this.stateWatchers.clear();
+    for (const hub of this.hubs.values()) hub.router.clear();
+    if (this.mountPoint && this.context.nodeRedServer) HttpMount.of(this.context.nodeRedServer).unmount(this.mountPoint);
+    const server = this.httpServer;
+    const closed = this.io.close();
+    if (server) {
+      // io.close() ends with server.close(), which would wait for idle keep-alive connections.
+      await new Promise((resolve) => setImmediate(resolve));
+      server.closeAllConnections();
+    }
+    await closed;
+  }
+}

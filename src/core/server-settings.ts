@@ -1,0 +1,158 @@
+import { createHash } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { SecureContextOptions } from "node:tls";
+import type { ServerOptions } from "socket.io";
+
+/** A socket-io-server config node's settings, checked and normalised. */
+export interface ServerSettings {
+  /** "port": a server of its own; "nodered": Node-RED's own HTTP(S) server. */
+  listen: "port" | "nodered";
+  /** Used when listen is "port". */
+  port: number;
+  /** @default "/socket.io" */
+  path: string;
+  /** "*" for any origin, else the allowed origins; an empty list allows the same origin only. */
+  corsOrigins: "*" | string[];
+  /** @default true */
+  serveClient: boolean;
+  /** @default 25000 */
+  pingInterval: number;
+  /** @default 20000 */
+  pingTimeout: number;
+  /** @default 1000000 */
+  maxHttpBufferSize: number;
+  /** Connection-state recovery. @default false */
+  recovery: boolean;
+  /** @default 120000 */
+  recoveryDuration: number;
+  /** TLS options from a tls-config node, for an own port. */
+  tls?: SecureContextOptions;
+  /** Advanced Socket.IO options, merged last. */
+  options: Record<string, unknown>;
+}
+
+/** A setting a user can fix in the config node; the message says which and how. */
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SettingsError";
+  }
+}
+
+function integer(raw: unknown, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  const n = typeof raw === "number" ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new SettingsError(`${name} must be a whole number from ${min} to ${max}, not "${String(raw)}"`);
+  }
+  return n;
+}
+
+function flag(raw: unknown, fallback: boolean): boolean {
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  return raw === true || raw === "true";
+}
+
+/** Parses the advanced-options field: empty, or a JSON object. */
+export function parseOptionsJson(raw: unknown): Record<string, unknown> {
+  if (raw === undefined || raw === null || (typeof raw === "string" && raw.trim() === "")) return {};
+  let value: unknown = raw;
+  if (typeof raw === "string") {
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      throw new SettingsError(`advanced options are not valid JSON (${(err as Error).message}); write an object such as {"transports":["websocket"]}`);
+    }
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new SettingsError('advanced options must be a JSON object such as {"transports":["websocket"]}');
+  }
+  return value as Record<string, unknown>;
+}
+
+function origins(raw: unknown): "*" | string[] {
+  const text = raw === undefined || raw === null ? "*" : String(raw).trim();
+  if (text === "*") return "*";
+  const list = text.split(",").map((o) => o.trim().replace(/\/+$/, "")).filter(Boolean);
+  if (list.includes("*")) return "*";
+  for (const origin of list) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(origin)) {
+      throw new SettingsError(`allowed origin "${origin}" is not an origin: write scheme, host and optional port, e.g. https://example.com:8443`);
+    }
+  }
+  return list;
+}
+
+/**
+ * Checks a config node's raw properties and fills in defaults.
+ * @throws SettingsError naming the setting and how to fix it
+ */
+export function parseServerSettings(raw: Record<string, unknown>, tls?: SecureContextOptions): ServerSettings {
+  const listen = raw.listen === "nodered" ? "nodered" : "port";
+  const path = raw.path === undefined || raw.path === "" ? "/socket.io" : String(raw.path).trim();
+  if (!/^\/[^\s?#]*$/.test(path) || path.length < 2) {
+    throw new SettingsError(`path "${path}" must start with "/" and name a path, e.g. /socket.io`);
+  }
+  return {
+    listen,
+    port: listen === "port" ? integer(raw.port, "port", NaN, 1, 65535) : 0,
+    path: path.replace(/\/+$/, ""),
+    corsOrigins: origins(raw.corsOrigins),
+    serveClient: flag(raw.serveClient, true),
+    pingInterval: integer(raw.pingInterval, "ping interval", 25000, 1),
+    pingTimeout: integer(raw.pingTimeout, "ping timeout", 20000, 1),
+    maxHttpBufferSize: integer(raw.maxHttpBufferSize, "max message size", 1_000_000, 1),
+    recovery: flag(raw.recovery, false),
+    recoveryDuration: integer(raw.recoveryDuration, "recovery duration", 120_000, 1),
+    tls: listen === "port" ? tls : undefined,
+    options: parseOptionsJson(raw.options),
+  };
+}
+
+/** Two config nodes can share a server only when this string is equal. */
+export function fingerprint(s: ServerSettings): string {
+  const tls = s.tls ? createHash("sha256").update(JSON.stringify(s.tls, (_k, v) => (Buffer.isBuffer(v) ? v.toString("base64") : v))).digest("hex") : "";
+  return JSON.stringify({ ...s, tls });
+}
+
+/** The settings that differ between two fingerprints, for a conflict message. */
+export function differences(a: string, b: string): string[] {
+  const x = JSON.parse(a) as Record<string, unknown>;
+  const y = JSON.parse(b) as Record<string, unknown>;
+  return Object.keys(x).filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+}
+
+/**
+ * Whether a request may connect, by its Origin header. Browsers apply CORS to polling only, so the
+ * same check runs in `allowRequest` for WebSocket connections too. A request without an Origin
+ * (a non-browser client) is allowed.
+ */
+export function originAllowed(allowed: "*" | string[], req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin || allowed === "*") return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Socket.IO server options for these settings; the advanced options are merged last. */
+export function socketIoOptions(s: ServerSettings): Partial<ServerOptions> {
+  const base: Partial<ServerOptions> = {
+    path: s.path,
+    serveClient: s.serveClient,
+    pingInterval: s.pingInterval,
+    pingTimeout: s.pingTimeout,
+    maxHttpBufferSize: s.maxHttpBufferSize,
+    allowRequest: (req, callback) => {
+      if (originAllowed(s.corsOrigins, req)) callback(null, true);
+      else callback("origin not allowed", false);
+    },
+  };
+  if (s.corsOrigins === "*") base.cors = { origin: "*" };
+  else if (s.corsOrigins.length > 0) base.cors = { origin: s.corsOrigins, credentials: true };
+  if (s.recovery) base.connectionStateRecovery = { maxDisconnectionDuration: s.recoveryDuration, skipMiddlewares: true };
+  return { ...base, ...s.options };
+}
