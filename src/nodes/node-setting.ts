@@ -1,0 +1,23 @@
+import type { Node, NodeAPI, NodeMessage } from "node-red";
+
+/** Reads one setting of a node for a msg. */
+export type SettingReader = (msg: NodeMessage) => unknown;
+
+const PER_MESSAGE = new Set(["msg", "flow", "global"]);
+
+/**
+ * A reader for a setting that may come from a TypedInput. Fixed kinds (str, json, env, num...) are
+ * read once at deploy; msg, flow and global are read for each msg.
+ * @throws Error when a fixed value cannot be read (e.g. invalid JSON)
+ */
+export function settingReader(RED: NodeAPI, node: Node, value: unknown, type: string | undefined): SettingReader {
+  if (!type || type === "str") return () => value;
+  if (PER_MESSAGE.has(type)) return (msg) => RED.util.evaluateNodeProperty(String(value), type, node, msg);
+  const fixed: unknown = RED.util.evaluateNodeProperty(String(value), type, node, {});
+  return () => fixed;
+}
+
+/** True for a setting left blank, so that the msg property is used instead. */
+export function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === "string" && value.trim() === "") || (Array.isArray(value) && value.length === 0);
+}

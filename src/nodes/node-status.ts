@@ -1,0 +1,63 @@
+import type { Node, NodeStatus } from "node-red";
+
+export const ok = (text: string): NodeStatus => ({ fill: "green", shape: "dot", text });
+export const waiting = (text: string): NodeStatus => ({ fill: "yellow", shape: "ring", text });
+export const failed = (text: string): NodeStatus => ({ fill: "red", shape: "ring", text });
+export const idle = (text: string): NodeStatus => ({ fill: "grey", shape: "ring", text });
+
+/** Status text must stay short in the editor; long error messages go to the log. */
+export function short(text: string, max = 40): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Sets a node's status at most once per `ms`, always ending on the latest one, and never the same
+ * status twice in a row: busy nodes would otherwise flood the editor with status messages.
+ */
+export class StatusThrottle {
+  private last = "";
+  private pending: NodeStatus | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastSent = 0;
+
+  constructor(
+    private readonly node: Node,
+    private readonly ms = 500,
+  ) {}
+
+  set(status: NodeStatus): void {
+    this.pending = status;
+    if (this.timer) return;
+    const wait = this.lastSent + this.ms - Date.now();
+    if (wait <= 0) this.flush();
+    else {
+      this.timer = setTimeout(() => this.flush(), wait);
+      this.timer.unref();
+    }
+  }
+
+  /** Sets a status at once (errors), dropping any pending one. */
+  now(status: NodeStatus): void {
+    this.pending = status;
+    this.flush();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = undefined;
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const status = this.pending;
+    this.pending = undefined;
+    if (!status) return;
+    const key = `${status.fill}|${status.shape}|${status.text}`;
+    if (key === this.last) return;
+    this.last = key;
+    this.lastSent = Date.now();
+    this.node.status(status);
+  }
+}

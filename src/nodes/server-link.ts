@@ -1,0 +1,51 @@
+import type { Node, NodeAPI } from "node-red";
+import type { ServerEntry } from "./core/server-entry";
+import { failed, short, waiting, type StatusThrottle } from "./node-status";
+
+/** What a socket-io-server config node offers its flow nodes. */
+export interface ServerConfigNode extends Node {
+  /** The shared Socket.IO server, unless the settings were refused. */
+  entry?: ServerEntry;
+  /** Why there is no server. */
+  failure?: Error;
+}
+
+/** Strings every node type shares live in the server node's catalog. */
+export const SHARED = "node-red-contrib-socket-io/socket-io-server:socket-io-server";
+
+/**
+ * Finds a flow node's server and keeps the node's status in line with it. `listening` runs each
+ * time the server is (again) up. Returns the server, or undefined after saying what is wrong.
+ */
+export function linkServer(
+  RED: NodeAPI,
+  node: Node,
+  serverId: string | undefined,
+  status: StatusThrottle,
+  listening: (entry: ServerEntry) => void,
+): { entry?: ServerEntry; unlink: () => void } {
+  const config = serverId ? (RED.nodes.getNode(serverId) as ServerConfigNode | null) : null;
+  if (!config) {
+    status.now(failed(RED._(`${SHARED}.status.noServer`)));
+    node.error(RED._(`${SHARED}.errors.noServer`));
+    return { unlink: () => undefined };
+  }
+  const entry = config.entry;
+  if (!entry) {
+    const reason = config.failure?.message ?? "";
+    status.now(failed(short(reason || RED._(`${SHARED}.status.error`))));
+    return { unlink: () => undefined };
+  }
+  const unwatch = entry.watchState((state, error) => {
+    if (state === "listening") listening(entry);
+    else if (state === "starting") status.now(waiting(RED._(`${SHARED}.status.starting`)));
+    else if (state === "error") status.now(failed(short(error?.message ?? RED._(`${SHARED}.status.error`))));
+  });
+  return { entry, unlink: unwatch };
+}
+
+/** Checks a namespace setting: "/" or "/name". */
+export function checkNamespace(value: unknown): string | undefined {
+  const ns = value === undefined || value === null || value === "" ? "/" : String(value).trim();
+  return /^\/[^\s]*$/.test(ns) ? ns : undefined;
+}

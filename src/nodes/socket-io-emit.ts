@@ -1,0 +1,127 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
+import { describe, emitTo, TARGET_KINDS, toRoomList, type TargetKind } from "./core/emit-target";
+import { failed, short, StatusThrottle } from "./node-status";
+import { isBlank, settingReader, type SettingReader } from "./node-setting";
+import { checkNamespace, linkServer } from "./server-link";
+
+/** The rooms of a setting, or of the msg property when the setting is blank. */
+function roomsOf(setting: unknown, fromMsg: unknown, what: string): string[] {
+  return isBlank(setting) ? toRoomList(fromMsg, what) : toRoomList(setting, "Rooms");
+}
+
+interface EmitDef extends NodeDef {
+  server: string;
+  namespace: string;
+  event: string;
+  eventType: string;
+  target: string;
+  rooms: string;
+  roomsType: string;
+  except: string;
+  exceptType: string;
+  volatile: boolean;
+  compress: boolean;
+  waitAck: boolean;
+  ackTimeout: number | string;
+}
+
+export = function (RED: NodeAPI): void {
+  function SocketIoEmitNode(this: Node, def: EmitDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const status = new StatusThrottle(node);
+    const cleanups: Array<() => void> = [() => status.stop()];
+    node.on("close", (_removed: boolean, done: () => void) => {
+      for (const cleanup of cleanups) cleanup();
+      done();
+    });
+
+    // A setting left blank is taken from the msg (msg.event, msg.namespace, msg.room, msg.except).
+    const target = (TARGET_KINDS as readonly string[]).includes(def.target) ? (def.target as TargetKind) : "all";
+    let read: { event: SettingReader; rooms: SettingReader; except: SettingReader };
+    let namespaceSetting: string | undefined;
+    let ackTimeoutMs: number | undefined;
+    try {
+      if (!isBlank(def.namespace)) {
+        namespaceSetting = checkNamespace(def.namespace);
+        if (!namespaceSetting) throw new Error(RED._("socket-io-emit.errors.badNamespace", { namespace: String(def.namespace) }));
+      }
+      const ackTimeout = Number(def.ackTimeout ?? 5000);
+      if (def.waitAck && target !== "ack") {
+        if (!Number.isFinite(ackTimeout) || ackTimeout <= 0) throw new Error(RED._("socket-io-emit.errors.badTimeout"));
+        ackTimeoutMs = ackTimeout;
+      }
+      read = {
+        event: settingReader(RED, node, def.event ?? "", def.eventType),
+        rooms: settingReader(RED, node, def.rooms ?? "", def.roomsType),
+        except: settingReader(RED, node, def.except ?? "", def.exceptType),
+      };
+      // Fixed room settings are checked now rather than on the first msg.
+      for (const [what, reader] of [["Rooms", read.rooms], ["Except", read.except]] as const) {
+        if (def[what === "Rooms" ? "roomsType" : "exceptType"] !== "msg") toRoomList(reader({}), what);
+      }
+    } catch (err) {
+      status.now(failed(short((err as Error).message)));
+      node.error((err as Error).message);
+      node.on("input", (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(err as Error));
+      return;
+    }
+
+    const link = linkServer(RED, node, def.server, status, () => status.now({}));
+    cleanups.push(link.unlink);
+    const entry = link.entry;
+    // The configured namespace exists from deploy on, so a msg may name it.
+    if (entry && target !== "ack") entry.namespace(namespaceSetting ?? "/", true);
+    let lastFailed = false;
+    const pick = (setting: unknown, fromMsg: unknown): unknown => (isBlank(setting) ? fromMsg : setting);
+
+    node.on("input", (msg: NodeMessageInFlow, send, done) => {
+      const fail = (err: Error): void => {
+        lastFailed = true;
+        status.now(failed(short(err.message)));
+        done(err);
+      };
+      try {
+        if (!entry && target !== "socket" && target !== "broadcast" && target !== "ack") {
+          throw new Error(RED._("socket-io-emit.errors.noServer"));
+        }
+        let namespace;
+        if (target === "all" || target === "rooms") {
+          const name = namespaceSetting ?? (msg.namespace === undefined ? "/" : msg.namespace);
+          if (typeof name !== "string") throw new Error(RED._("socket-io-emit.errors.namespaceType", { kind: describe(name) }));
+          namespace = entry!.namespace(name)?.nsp;
+          if (!namespace) throw new Error(RED._("socket-io-emit.errors.unknownNamespace", { namespace: name }));
+        }
+        const event = pick(read.event(msg), msg.event);
+        if (msg.args !== undefined && !Array.isArray(msg.args)) throw new Error(RED._("socket-io-emit.errors.argsType", { kind: describe(msg.args) }));
+        emitTo({
+          target,
+          namespace,
+          event: event as string,
+          args: Array.isArray(msg.args) ? msg.args : [msg.payload],
+          rooms: roomsOf(read.rooms(msg), msg.room, "msg.room"),
+          except: roomsOf(read.except(msg), msg.except, "msg.except"),
+          socket: msg.socket,
+          ack: msg.ack,
+          volatile: def.volatile === true,
+          compress: def.compress !== false,
+          ackTimeoutMs,
+        }).then((answer) => {
+          if (lastFailed) {
+            lastFailed = false;
+            status.now({});
+          }
+          if (ackTimeoutMs !== undefined) {
+            msg.payload = answer;
+            send(msg);
+          }
+          done();
+        }, fail);
+      } catch (err) {
+        fail(err as Error);
+      }
+    });
+  }
+
+  RED.nodes.registerType("socket-io-emit", SocketIoEmitNode);
+};

@@ -1,0 +1,87 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
+import { LIFECYCLE_EVENTS, ROOM_EVENTS, type LifecycleEvent, type RoomEvent, type RoutedEvent, type Topic } from "./core/event-router";
+import { failed, ok, StatusThrottle } from "./node-status";
+import { checkNamespace, linkServer } from "./server-link";
+
+interface OnDef extends NodeDef {
+  server: string;
+  namespace: string;
+  listenFor: string;
+  event: string;
+  privateRooms: boolean;
+}
+
+/** The topic a node listens for, or undefined when its settings name none. */
+function topicOf(def: OnDef): Topic | undefined {
+  const what = def.listenFor || "event";
+  if ((LIFECYCLE_EVENTS as readonly string[]).includes(what)) return { kind: "lifecycle", name: what as LifecycleEvent };
+  if ((ROOM_EVENTS as readonly string[]).includes(what)) return { kind: "room", name: what as RoomEvent };
+  if (what === "any") return { kind: "any-client" };
+  if (what === "event" && typeof def.event === "string" && def.event.trim() !== "") return { kind: "client", name: def.event.trim() };
+  return undefined;
+}
+
+/** One msg per event: a msg object is never shared between two events. */
+function toMessage(e: RoutedEvent, namespace: string): NodeMessage {
+  const msg: NodeMessage = { event: e.name, namespace };
+  if (e.socket) {
+    msg.socket = e.socket;
+    msg.socketId = e.socket.id;
+  }
+  if (e.kind === "client") {
+    msg.payload = e.args[0];
+    msg.args = e.args;
+    if (e.ack) msg.ack = e.ack;
+  } else if (e.kind === "room") {
+    msg.payload = e.args[0];
+    msg.room = e.room;
+  } else {
+    msg.payload = e.socket?.id;
+    if (e.reason !== undefined) msg.reason = e.reason;
+  }
+  return msg;
+}
+
+export = function (RED: NodeAPI): void {
+  function SocketIoOnNode(this: Node, def: OnDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const status = new StatusThrottle(node);
+    const cleanups: Array<() => void> = [() => status.stop()];
+    node.on("close", (_removed: boolean, done: () => void) => {
+      for (const cleanup of cleanups) cleanup();
+      done();
+    });
+
+    const namespace = checkNamespace(def.namespace);
+    const topic = topicOf(def);
+    if (!namespace || !topic) {
+      const key = namespace ? "socket-io-on.errors.noEvent" : "socket-io-on.errors.badNamespace";
+      status.now(failed(RED._(`${key}Status`)));
+      node.error(RED._(key, { namespace: String(def.namespace) }));
+      return;
+    }
+    const link = linkServer(RED, node, def.server, status, (entry) => {
+      const hub = entry.namespace(namespace, true)!;
+      status.set(ok(RED._("socket-io-on.status.clients", { count: hub.clientCount })));
+    });
+    cleanups.push(link.unlink);
+    const entry = link.entry;
+    if (!entry) return;
+
+    const hub = entry.namespace(namespace, true)!;
+    const showCount = (count: number): void => {
+      if (entry.state === "listening") status.set(ok(RED._("socket-io-on.status.clients", { count })));
+    };
+    cleanups.push(hub.watchCount(showCount));
+    const includePrivate = def.privateRooms === true;
+    cleanups.push(
+      hub.router.subscribe(topic, (e) => {
+        if (e.kind === "room" && e.privateRoom && !includePrivate) return;
+        node.send(toMessage(e, namespace));
+      }),
+    );
+  }
+
+  RED.nodes.registerType("socket-io-on", SocketIoOnNode);
+};

@@ -1,0 +1,67 @@
+import type { Node, NodeAPI, NodeDef } from "node-red";
+import type { SecureContextOptions } from "node:tls";
+import { registry } from "./core/server-registry";
+import { parseServerSettings } from "./core/server-settings";
+import { deployGateOf } from "./runtime-events";
+import type { ServerConfigNode } from "./server-link";
+
+interface ServerDef extends NodeDef {
+  usetls?: boolean;
+  tls?: string;
+  [key: string]: unknown;
+}
+
+interface TlsConfigNode extends Node {
+  addTLSOptions(options: SecureContextOptions): void;
+}
+
+export = function (RED: NodeAPI): void {
+  function SocketIoServerNode(this: ServerConfigNode, def: ServerDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    let unwatch = (): void => undefined;
+    try {
+      let tls: SecureContextOptions | undefined;
+      if (def.usetls && def.tls) {
+        const tlsNode = RED.nodes.getNode(def.tls) as TlsConfigNode | null;
+        if (!tlsNode) throw new Error(RED._("socket-io-server.errors.noTls"));
+        tls = {};
+        tlsNode.addTLSOptions(tls);
+      }
+      const settings = parseServerSettings(def, tls);
+      node.entry = registry.acquire(node.id, settings, {
+        gate: deployGateOf(RED.events),
+        log: node,
+        nodeRedServer: RED.server,
+      });
+      const where = settings.listen === "port" ? `port ${settings.port}` : "Node-RED's HTTP server";
+      let said = "";
+      unwatch = node.entry.watchState((state, error) => {
+        const line = state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : state === "error" ? error?.message ?? "" : "";
+        if (!line || line === said) return;
+        said = line;
+        if (state === "error") node.error(line);
+        else node.log(line);
+      });
+    } catch (err) {
+      node.failure = err as Error;
+      node.error(RED._("socket-io-server.errors.settings", { error: (err as Error).message }));
+    }
+
+    node.on("close", (removed: boolean, done: () => void) => {
+      const entry = node.entry;
+      node.entry = undefined;
+      unwatch();
+      if (!entry) {
+        done();
+        return;
+      }
+      registry.release(node.id, entry, removed).then(done, (err: Error) => {
+        node.error(err.message);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType("socket-io-server", SocketIoServerNode);
+};
