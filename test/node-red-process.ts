@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The repository root: the package under test. */
+export const PACKAGE_DIR = resolve(__dirname, "..");
+const RED_JS = require.resolve("node-red/red.js");
+
+export interface NodeRedProcess {
+  url: string;
+  port: number;
+  userDir: string;
+  proc: ChildProcess;
+  /** Everything the runtime printed so far. */
+  output(): string;
+  /** Deploys flows through the admin HTTP API. */
+  deploy(flows: unknown[], type?: "full" | "nodes" | "flows"): Promise<void>;
+  /** GETs an admin/http path as JSON. */
+  getJson<T = unknown>(path: string): Promise<T>;
+  /** Sends SIGINT; resolves with how long the process took to exit (ms). */
+  stop(): Promise<number>;
+}
+
+export interface StartOptions {
+  port: number;
+  /** An existing user dir; by default a new temporary one with the package linked in. */
+  userDir?: string;
+  /** Extra settings.js properties. */
+  settings?: Record<string, unknown>;
+  /** Environment variables for the runtime. */
+  env?: Record<string, string>;
+}
+
+/** A fresh user dir with this package installed (linked) into its node_modules. */
+export function makeUserDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "nr-socket-io-"));
+  mkdirSync(join(dir, "node_modules"));
+  symlinkSync(PACKAGE_DIR, join(dir, "node_modules", "node-red-contrib-socket-io"), "dir");
+  return dir;
+}
+
+/** Starts a real `node-red` process and waits until its admin API answers. */
+export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> {
+  const userDir = opts.userDir ?? makeUserDir();
+  const ownDir = opts.userDir === undefined;
+  const settingsFile = join(userDir, "test-settings.js");
+  const settings = {
+    uiPort: opts.port,
+    uiHost: "127.0.0.1",
+    flowFile: "flows.json",
+    credentialSecret: false,
+    logging: { console: { level: "info", metrics: false, audit: false } },
+    editorTheme: { tours: false },
+    ...opts.settings,
+  };
+  writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  const proc = spawn(process.execPath, [RED_JS, "--userDir", userDir, "--settings", settingsFile], {
+    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${opts.port}`;
+  const exited = new Promise<number>((res) => proc.once("exit", (code) => res(code ?? -1)));
+
+  const request = async (path: string, init?: RequestInit): Promise<Response> => fetch(url + path, init);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`node-red exited early:\n${out}`);
+    try {
+      if ((await request("/settings")).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`node-red did not start within 30 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    url,
+    port: opts.port,
+    userDir,
+    proc,
+    output: () => out,
+    async deploy(flows, type = "full") {
+      const res = await request("/flows", {
+        method: "POST",
+        headers: { "content-type": "application/json", "Node-RED-Deployment-Type": type },
+        body: JSON.stringify(flows),
+      });
+      if (!res.ok) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
+    },
+    async getJson<T>(path: string): Promise<T> {
+      const res = await request(path, { headers: { accept: "application/json" } });
+      if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+      return (await res.json()) as T;
+    },
+    async stop() {
+      const started = Date.now();
+      if (proc.exitCode === null) proc.kill("SIGINT");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+      if (ownDir) rmSync(userDir, { recursive: true, force: true });
+      return Date.now() - started;
+    },
+  };
+}
+
+/** Resolves once something accepts TCP connections on the port (a server that listens asynchronously). */
+export async function waitListening(port: number, ms = 10_000): Promise<void> {
+  const { connect } = await import("node:net");
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        res(true);
+      });
+      s.once("error", () => res(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
