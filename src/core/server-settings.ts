@@ -39,9 +39,11 @@ export class SettingsError extends Error {
   }
 }
 
-function integer(raw: unknown, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (raw === undefined || raw === null || raw === "") return fallback;
-  const n = typeof raw === "number" ? raw : Number(String(raw).trim());
+/** A whole number setting; blank gives `fallback`, or an error when there is none (undefined). */
+function integer(raw: unknown, name: string, fallback: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const blank = raw === undefined || raw === null || String(raw).trim() === "";
+  if (blank && fallback !== undefined) return fallback;
+  const n = blank ? NaN : typeof raw === "number" ? raw : Number(String(raw).trim());
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new SettingsError(`${name} must be a whole number from ${min} to ${max}, not "${String(raw)}"`);
   }
@@ -95,7 +97,7 @@ export function parseServerSettings(raw: Record<string, unknown>, tls?: SecureCo
   }
   return {
     listen,
-    port: listen === "port" ? integer(raw.port, "port", NaN, 1, 65535) : 0,
+    port: listen === "port" ? integer(raw.port, "port", undefined, 1, 65535) : 0,
     path: path.replace(/\/+$/, ""),
     corsOrigins: origins(raw.corsOrigins),
     serveClient: flag(raw.serveClient, true),
