@@ -86,7 +86,10 @@ export async function cleanup(): Promise<void> {
   await registry.closeAll();
 }
 
+/** A node of a test flow. */
+export type FlowNode = { id: string; type: string; [key: string]: unknown };
+
 /** A server config node on its own port. */
-export function serverConfig(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function serverConfig(port: number, extra: Record<string, unknown> = {}): FlowNode {
   return { id: "srv", type: "socket-io-server", listen: "port", port, path: "/socket.io", corsOrigins: "*", ...extra };
 }
