@@ -143,7 +143,7 @@ describe("socket-io-on", function () {
     await sleep(200);
     // The connection came first: had "any" heard it, it would lead the list.
     assert.deepEqual(
-      msgs.map((m) => [m.event, m.args, m.payload]),
+      msgs.map((m) => [m.event, [...m.args], m.payload]),
       [
         ["a", [1, "x", { y: 2 }], 1],
         ["b", [], undefined],

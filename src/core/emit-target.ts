@@ -130,8 +130,8 @@ function explain(err: Error, req: EmitRequest): Error {
     return new EmitError(`the payload of event "${req.event}" cannot be sent: ${err.message}`);
   }
   if (/timed out/i.test(err.message)) {
-    const who = req.target === "socket" ? "the client" : "every client";
-    return new EmitError(`no acknowledgement of event "${req.event}" from ${who} within ${req.ackTimeoutMs} ms`);
+    const who = req.target === "socket" ? "the client did not acknowledge" : "not every client acknowledged";
+    return new EmitError(`${who} event "${req.event}" within ${req.ackTimeoutMs} ms`);
   }
   return err;
 }

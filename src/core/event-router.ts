@@ -21,6 +21,44 @@ export type Topic =
   | { kind: "client"; name: string }
   | { kind: "any-client" };
 
+/** An array of the arguments a client sent with an event (`msg.args` of a socket-io-on node). */
+export type ClientArguments = unknown[];
+
+/**
+ * Node-RED's deep clone keeps an array's constructor, calling it without `new` as
+ * `array.constructor(length)`, so this is a plain function rather than a class.
+ */
+function ClientArgumentsCtor(length = 0): ClientArguments {
+  return Object.setPrototypeOf(new Array(length), ClientArgumentsCtor.prototype) as ClientArguments;
+}
+ClientArgumentsCtor.prototype = Object.create(Array.prototype, {
+  constructor: { value: ClientArgumentsCtor, writable: true, configurable: true },
+});
+
+/**
+ * Marks the arguments a client sent, so the emit node can tell them, carried along unchanged,
+ * from arguments a flow built: see `argumentsToSend`. The mark survives Node-RED's cloning.
+ */
+export function clientArguments(args: unknown[]): ClientArguments {
+  const marked = ClientArgumentsCtor(args.length);
+  for (let i = 0; i < args.length; i++) marked[i] = args[i];
+  return marked;
+}
+
+function isClientArguments(value: unknown[]): boolean {
+  return Object.getPrototypeOf(value) === ClientArgumentsCtor.prototype;
+}
+
+/**
+ * What an emit sends for a msg. `msg.args` when a flow set it; the client's own `msg.args` only while
+ * `msg.payload` is still their first item, so that a flow that replaced the payload sends the payload.
+ */
+export function argumentsToSend(payload: unknown, args: unknown): unknown[] {
+  if (!Array.isArray(args)) return [payload];
+  if (isClientArguments(args) && args[0] !== payload) return [payload];
+  return args;
+}
+
 /** One event on its way to the flow. `args` are the client's arguments, without the ack function. */
 export interface RoutedEvent {
   kind: "lifecycle" | "room" | "client";
@@ -33,6 +71,8 @@ export interface RoutedEvent {
   ack?: (...args: unknown[]) => void;
   reason?: string;
   room?: string;
+  /** For "disconnecting": the rooms the socket was in, which it leaves right after. */
+  rooms?: string[];
 }
 
 export type Subscriber = (event: RoutedEvent) => void;

@@ -1,6 +1,6 @@
 import type { Namespace, Socket } from "socket.io";
 import type { DeployGate } from "./deploy-gate";
-import { EventRouter, ROOM_EVENTS, type RoomEvent } from "./event-router";
+import { clientArguments, EventRouter, ROOM_EVENTS, type RoomEvent } from "./event-router";
 import type { Logger } from "./logger";
 import { MiddlewareChain } from "./middleware-chain";
 import { SocketHandle } from "./socket-handle";
@@ -100,10 +100,11 @@ export class NamespaceHub {
     socket.onAny((event: string, ...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack = typeof last === "function" ? once(args.pop() as (...a: unknown[]) => void) : undefined;
-      router.route({ kind: "client", name: String(event), socket: handle, args, ack });
+      router.route({ kind: "client", name: String(event), socket: handle, args: clientArguments(args), ack });
     });
     socket.on("disconnecting", (reason: string) => {
-      router.route({ kind: "lifecycle", name: "disconnecting", socket: handle, args: [], reason });
+      const rooms = [...socket.rooms];
+      router.route({ kind: "lifecycle", name: "disconnecting", socket: handle, args: [], reason, rooms });
     });
     socket.on("disconnect", (reason: string) => {
       router.route({ kind: "lifecycle", name: "disconnect", socket: handle, args: [], reason });

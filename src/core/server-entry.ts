@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { Server } from "socket.io";
 import type { DeployGate } from "./deploy-gate";
@@ -109,7 +109,11 @@ export class ServerEntry {
       this.setState("listening");
       return;
     }
-    const server = s.tls ? createHttpsServer(s.tls) : createHttpServer();
+    // Requests outside Socket.IO's path get a 404, as with Socket.IO's own listen(port), instead of no answer.
+    const notFound = (_req: IncomingMessage, res: ServerResponse): void => {
+      res.writeHead(404).end();
+    };
+    const server = s.tls ? createHttpsServer(s.tls, notFound) : createHttpServer(notFound);
     this.httpServer = server;
     this.io.attach(server);
     server.once("error", (err: NodeJS.ErrnoException) => {

@@ -5,6 +5,11 @@ export type SettingReader = (msg: NodeMessage) => unknown;
 
 const PER_MESSAGE = new Set(["msg", "flow", "global"]);
 
+/** True for TypedInput kinds read for each msg (their value is unknown at deploy). */
+export function readPerMessage(type: string | undefined): boolean {
+  return type !== undefined && PER_MESSAGE.has(type);
+}
+
 /**
  * A reader for a setting that may come from a TypedInput. Fixed kinds (str, json, env, num...) are
  * read once at deploy; msg, flow and global are read for each msg.
@@ -12,7 +17,11 @@ const PER_MESSAGE = new Set(["msg", "flow", "global"]);
  */
 export function settingReader(RED: NodeAPI, node: Node, value: unknown, type: string | undefined): SettingReader {
   if (!type || type === "str") return () => value;
-  if (PER_MESSAGE.has(type)) return (msg) => RED.util.evaluateNodeProperty(String(value), type, node, msg);
+  if (PER_MESSAGE.has(type)) {
+    // A blank property name is a blank setting: the node falls back to its msg property.
+    if (isBlank(value)) return () => undefined;
+    return (msg) => RED.util.evaluateNodeProperty(String(value), type, node, msg);
+  }
   const fixed: unknown = RED.util.evaluateNodeProperty(String(value), type, node, {});
   return () => fixed;
 }

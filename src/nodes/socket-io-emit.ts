@@ -1,7 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { describe, emitTo, TARGET_KINDS, toRoomList, type TargetKind } from "./core/emit-target";
 import { failed, short, StatusThrottle } from "./node-status";
-import { isBlank, settingReader, type SettingReader } from "./node-setting";
+import { argumentsToSend } from "./core/event-router";
+import { isBlank, readPerMessage, settingReader, type SettingReader } from "./node-setting";
 import { checkNamespace, linkServer } from "./server-link";
 
 /** The rooms of a setting, or of the msg property when the setting is blank. */
@@ -38,6 +39,8 @@ export = function (RED: NodeAPI): void {
 
     // A setting left blank is taken from the msg (msg.event, msg.namespace, msg.room, msg.except).
     const target = (TARGET_KINDS as readonly string[]).includes(def.target) ? (def.target as TargetKind) : "all";
+    // Rooms and except apply to these targets only; for the others msg.room is not even read.
+    const usesRooms = target === "rooms" || target === "broadcast";
     let read: { event: SettingReader; rooms: SettingReader; except: SettingReader };
     let namespaceSetting: string | undefined;
     let ackTimeoutMs: number | undefined;
@@ -56,10 +59,9 @@ export = function (RED: NodeAPI): void {
         rooms: settingReader(RED, node, def.rooms ?? "", def.roomsType),
         except: settingReader(RED, node, def.except ?? "", def.exceptType),
       };
-      // Fixed room settings are checked now rather than on the first msg.
-      for (const [what, reader] of [["Rooms", read.rooms], ["Except", read.except]] as const) {
-        if (def[what === "Rooms" ? "roomsType" : "exceptType"] !== "msg") toRoomList(reader({}), what);
-      }
+      // Fixed room settings of the target in use are checked now rather than on the first msg.
+      if (usesRooms && !readPerMessage(def.roomsType)) toRoomList(read.rooms({}), "Rooms");
+      if (usesRooms && !readPerMessage(def.exceptType)) toRoomList(read.except({}), "Except");
     } catch (err) {
       status.now(failed(short((err as Error).message)));
       node.error((err as Error).message);
@@ -98,9 +100,9 @@ export = function (RED: NodeAPI): void {
           target,
           namespace,
           event: event as string,
-          args: Array.isArray(msg.args) ? msg.args : [msg.payload],
-          rooms: roomsOf(read.rooms(msg), msg.room, "msg.room"),
-          except: roomsOf(read.except(msg), msg.except, "msg.except"),
+          args: argumentsToSend(msg.payload, msg.args),
+          rooms: usesRooms ? roomsOf(read.rooms(msg), msg.room, "msg.room") : [],
+          except: usesRooms ? roomsOf(read.except(msg), msg.except, "msg.except") : [],
           socket: msg.socket,
           ack: msg.ack,
           volatile: def.volatile === true,

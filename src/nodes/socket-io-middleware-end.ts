@@ -18,12 +18,19 @@ export = function (RED: NodeAPI): void {
     });
     const defaultMessage = typeof def.errMsg === "string" && def.errMsg.trim() !== "" ? def.errMsg.trim() : "unauthorized";
 
+    let lastFailed = false;
+
     node.on("input", (msg: NodeMessageInFlow, _send, done) => {
       if (typeof msg.next !== "function") {
         const err = new Error(RED._("socket-io-middleware-end.errors.noNext", { kind: describe(msg.next) }));
+        lastFailed = true;
         status.now(failed(short(err.message)));
         done(err);
         return;
+      }
+      if (lastFailed) {
+        lastFailed = false;
+        status.now({});
       }
       const next = msg.next as NextFn;
       const message = msg.errMsg === undefined || msg.errMsg === null || msg.errMsg === "" ? defaultMessage : String(msg.errMsg);

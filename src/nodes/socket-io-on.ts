@@ -38,6 +38,7 @@ function toMessage(e: RoutedEvent, namespace: string): NodeMessage {
   } else {
     msg.payload = e.socket?.id;
     if (e.reason !== undefined) msg.reason = e.reason;
+    if (e.rooms !== undefined) msg.rooms = e.rooms;
   }
   return msg;
 }

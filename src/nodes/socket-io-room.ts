@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { describe, toRoomList } from "./core/emit-target";
 import { SocketGoneError, SocketHandle } from "./core/socket-handle";
-import { isBlank, settingReader, type SettingReader } from "./node-setting";
+import { isBlank, readPerMessage, settingReader, type SettingReader } from "./node-setting";
 import { failed, short, StatusThrottle } from "./node-status";
 
 interface RoomDef extends NodeDef {
@@ -26,7 +26,7 @@ export = function (RED: NodeAPI): void {
     let settingsError: Error | undefined;
     try {
       readRooms = settingReader(RED, node, def.rooms ?? "", def.roomsType);
-      if (def.roomsType !== "msg") toRoomList(readRooms({}), "Rooms");
+      if (action !== "leaveAll" && !readPerMessage(def.roomsType)) toRoomList(readRooms({}), "Rooms");
     } catch (err) {
       settingsError = err as Error;
       status.now(failed(short(settingsError.message)));
