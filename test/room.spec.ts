@@ -1,0 +1,139 @@
+import { strict as assert } from "node:assert";
+import type { Socket as ClientSocket } from "socket.io-client";
+import { registry } from "../nodes/core/server-registry";
+import { allNodes, cleanup, collect, connected, freePort, helper, serverConfig, until, type FlowNode } from "./helpers";
+
+function roomFlow(port: number): FlowNode[] {
+  const nodes: FlowNode[] = [
+    { id: "on-conn", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conns"]] },
+    { id: "join-set", type: "socket-io-room", action: "join", rooms: "a, b", roomsType: "str", wires: [["after"]] },
+    { id: "join-json", type: "socket-io-room", action: "join", rooms: '["c","d"]', roomsType: "json", wires: [["after"]] },
+    { id: "join-msg", type: "socket-io-room", action: "join", rooms: "", roomsType: "str", wires: [["after"]] },
+    { id: "leave-set", type: "socket-io-room", action: "leave", rooms: "a", roomsType: "str", wires: [["after"]] },
+    { id: "leave-msg", type: "socket-io-room", action: "leave", rooms: "", roomsType: "str", wires: [["after"]] },
+    { id: "leave-all", type: "socket-io-room", action: "leaveAll", rooms: "", roomsType: "str", wires: [["after"]] },
+    { id: "to-rooms", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "rooms", rooms: "", roomsType: "str" },
+    { id: "fence", type: "socket-io-emit", server: "srv", namespace: "/", event: "fence", eventType: "str", target: "all" },
+    { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+    { id: "conns", type: "helper" },
+    { id: "after", type: "helper" },
+    { id: "caught", type: "helper" },
+  ];
+  return [{ id: "f1", type: "tab", label: "room" }, serverConfig(port), ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n }))];
+}
+
+interface Member {
+  c: ClientSocket;
+  /** msg.socket of this client, from the connection event. */
+  socket: Record<string, unknown>;
+  /** The payloads of every "e" the client received. */
+  got: unknown[];
+}
+
+describe("socket-io-room", function () {
+  let port = 0;
+  let conns: Array<Record<string, any>>;
+  let after: Array<Record<string, any>>;
+  let caught: Array<Record<string, any>>;
+
+  beforeEach(async function () {
+    port = await freePort();
+    await helper.load(allNodes, roomFlow(port));
+    conns = collect("conns");
+    after = collect("after");
+    caught = collect("caught");
+  });
+  afterEach(cleanup);
+
+  async function member(): Promise<Member> {
+    const c = await connected(`http://127.0.0.1:${port}`);
+    const m: Member = { c, socket: {}, got: [] };
+    c.on("e", (payload: unknown) => m.got.push(payload));
+    await until(() => conns.some((msg) => msg.socketId === c.id), 3000, "the connection msg");
+    m.socket = conns.find((msg) => msg.socketId === c.id)!.socket;
+    return m;
+  }
+
+  /** The rooms the server has the client in. */
+  function roomsOf(m: Member): string[] {
+    const socket = registry.get(`port:${port}`)!.io.of("/").sockets.get(m.c.id!);
+    assert.ok(socket, "the server still has the socket");
+    return [...socket.rooms].sort();
+  }
+
+  /** Sends `msg` to a room node; resolves with the msg it passes on. */
+  async function act(id: string, msg: Record<string, unknown>): Promise<Record<string, any>> {
+    const [passed, failed] = [after.length, caught.length];
+    helper.getNode(id).receive(msg);
+    await until(() => after.length > passed || caught.length > failed, 3000, `${id} to pass the msg on`);
+    if (caught.length > failed) throw new Error(`${id} failed: ${caught[failed].error.message}`);
+    return after[passed];
+  }
+
+  /** Emits to `room` for each room, then waits until every member has had all of it. */
+  async function emitTo(members: Member[], rooms: Array<string | string[]>): Promise<void> {
+    for (const room of rooms) helper.getNode("to-rooms").receive({ room, payload: `to-${String(room)}` });
+    const fences = members.map((m) => {
+      let seen = false;
+      m.c.once("fence", () => (seen = true));
+      return () => seen;
+    });
+    helper.getNode("fence").receive({ payload: null });
+    await until(() => fences.every((seen) => seen()), 3000, "the fence to reach every client");
+  }
+
+  it("joins the rooms of the Rooms setting, a comma-separated list or a JSON array, ahead of msg.room", async function () {
+    const [m1, m2] = [await member(), await member()];
+    await act("join-set", { socket: m1.socket, room: "zzz" });
+    await act("join-json", { socket: m2.socket });
+    assert.deepEqual(roomsOf(m1), ["a", "b", m1.c.id].sort());
+    assert.deepEqual(roomsOf(m2), ["c", "d", m2.c.id].sort());
+    await emitTo([m1, m2], ["a", "d", "zzz"]);
+    assert.deepEqual(m1.got, ["to-a"]);
+    assert.deepEqual(m2.got, ["to-d"]);
+  });
+
+  it("joins msg.room, a string or an array, when Rooms is blank, and passes the msg on unchanged", async function () {
+    const [m1, m2, m3] = [await member(), await member(), await member()];
+    const msg: Record<string, unknown> = { socket: m1.socket, room: "solo", payload: { keep: [1, 2] }, topic: "t" };
+    const passed = await act("join-msg", msg);
+    assert.deepStrictEqual(passed, { _msgid: msg._msgid, socket: m1.socket, room: "solo", payload: { keep: [1, 2] }, topic: "t" });
+    await act("join-msg", { socket: m2.socket, room: ["p", "q"] });
+    assert.deepEqual(roomsOf(m1), ["solo", m1.c.id].sort());
+    assert.deepEqual(roomsOf(m2), ["p", "q", m2.c.id].sort());
+    assert.deepEqual(roomsOf(m3), [m3.c.id]);
+    await emitTo([m1, m2, m3], ["solo", "q"]);
+    assert.deepEqual(m1.got, ["to-solo"]);
+    assert.deepEqual(m2.got, ["to-q"]);
+    assert.deepEqual(m3.got, []);
+  });
+
+  it("leaves the rooms of the Rooms setting or msg.room, and the other members stay", async function () {
+    const [m1, m2] = [await member(), await member()];
+    await act("join-msg", { socket: m1.socket, room: ["a", "b", "c"] });
+    await act("join-msg", { socket: m2.socket, room: ["a", "b", "c"] });
+    const msg: Record<string, unknown> = { socket: m1.socket, room: "b", payload: 7 };
+    const passed = await act("leave-msg", msg);
+    assert.deepStrictEqual(passed, { _msgid: msg._msgid, socket: m1.socket, room: "b", payload: 7 });
+    await act("leave-set", { socket: m1.socket });
+    assert.deepEqual(roomsOf(m1), ["c", m1.c.id].sort());
+    assert.deepEqual(roomsOf(m2), ["a", "b", "c", m2.c.id].sort());
+    await emitTo([m1, m2], ["a", "b", "c"]);
+    assert.deepEqual(m1.got, ["to-c"]);
+    assert.deepEqual(m2.got, ["to-a", "to-b", "to-c"]);
+  });
+
+  it("leaves every room but the socket's own, which still reaches it", async function () {
+    const [m1, m2] = [await member(), await member()];
+    await act("join-msg", { socket: m1.socket, room: ["a", "b"] });
+    await act("join-msg", { socket: m2.socket, room: "a" });
+    const msg: Record<string, unknown> = { socket: m1.socket, payload: "bye" };
+    const passed = await act("leave-all", msg);
+    assert.deepStrictEqual(passed, { _msgid: msg._msgid, socket: m1.socket, payload: "bye" });
+    assert.deepEqual(roomsOf(m1), [m1.c.id]);
+    assert.deepEqual(roomsOf(m2), ["a", m2.c.id].sort());
+    await emitTo([m1, m2], ["a", "b", m1.c.id!]);
+    assert.deepEqual(m1.got, [`to-${m1.c.id}`]);
+    assert.deepEqual(m2.got, ["to-a"]);
+  });
+});
