@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { describe, emitTo, TARGET_KINDS, toRoomList, type TargetKind } from "./core/emit-target";
-import { failed, short, StatusThrottle } from "./node-status";
+import { FlowNodeKit } from "./flow-node-kit";
 import { argumentsToSend } from "./core/event-router";
 import { isBlank, readPerMessage, settingReader, type SettingReader } from "./node-setting";
 import { checkNamespace, linkServer } from "./server-link";
@@ -30,12 +30,7 @@ export = function (RED: NodeAPI): void {
   function SocketIoEmitNode(this: Node, def: EmitDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const status = new StatusThrottle(node);
-    const cleanups: Array<() => void> = [() => status.stop()];
-    node.on("close", (_removed: boolean, done: () => void) => {
-      for (const cleanup of cleanups) cleanup();
-      done();
-    });
+    const kit = new FlowNodeKit(node);
 
     // A setting left blank is taken from the msg (msg.event, msg.namespace, msg.room, msg.except).
     const target = (TARGET_KINDS as readonly string[]).includes(def.target) ? (def.target as TargetKind) : "all";
@@ -63,26 +58,20 @@ export = function (RED: NodeAPI): void {
       if (usesRooms && !readPerMessage(def.roomsType)) toRoomList(read.rooms({}), "Rooms");
       if (usesRooms && !readPerMessage(def.exceptType)) toRoomList(read.except({}), "Except");
     } catch (err) {
-      status.now(failed(short((err as Error).message)));
-      node.error((err as Error).message);
+      kit.refuse((err as Error).message);
       node.on("input", (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(err as Error));
       return;
     }
 
-    const link = linkServer(RED, node, def.server, status, () => status.now({}));
-    cleanups.push(link.unlink);
+    const link = linkServer(RED, node, def.server, kit.status, () => kit.show({}));
+    kit.onClose(link.unlink);
     const entry = link.entry;
     // The configured namespace exists from deploy on, so a msg may name it.
     if (entry && target !== "ack") entry.namespace(namespaceSetting ?? "/", true);
-    let lastFailed = false;
     const pick = (setting: unknown, fromMsg: unknown): unknown => (isBlank(setting) ? fromMsg : setting);
 
     node.on("input", (msg: NodeMessageInFlow, send, done) => {
-      const fail = (err: Error): void => {
-        lastFailed = true;
-        status.now(failed(short(err.message)));
-        done(err);
-      };
+      const fail = (err: Error): void => kit.fail(err, done);
       try {
         if (!entry && target !== "socket" && target !== "broadcast" && target !== "ack") {
           throw new Error(RED._("socket-io-emit.errors.noServer"));
@@ -109,10 +98,7 @@ export = function (RED: NodeAPI): void {
           compress: def.compress !== false,
           ackTimeoutMs,
         }).then((answer) => {
-          if (lastFailed) {
-            lastFailed = false;
-            status.now({});
-          }
+          kit.succeeded();
           if (ackTimeoutMs !== undefined) {
             msg.payload = answer;
             send(msg);

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { describe } from "./core/emit-target";
 import { RefusedError, type NextFn } from "./core/middleware-chain";
-import { failed, short, StatusThrottle } from "./node-status";
+import { FlowNodeKit } from "./flow-node-kit";
 
 interface EndDef extends NodeDef {
   errMsg: string;
@@ -11,27 +11,15 @@ export = function (RED: NodeAPI): void {
   function SocketIoMiddlewareEndNode(this: Node, def: EndDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const status = new StatusThrottle(node);
-    node.on("close", (_removed: boolean, done: () => void) => {
-      status.stop();
-      done();
-    });
+    const kit = new FlowNodeKit(node);
     const defaultMessage = typeof def.errMsg === "string" && def.errMsg.trim() !== "" ? def.errMsg.trim() : "unauthorized";
-
-    let lastFailed = false;
 
     node.on("input", (msg: NodeMessageInFlow, _send, done) => {
       if (typeof msg.next !== "function") {
-        const err = new Error(RED._("socket-io-middleware-end.errors.noNext", { kind: describe(msg.next) }));
-        lastFailed = true;
-        status.now(failed(short(err.message)));
-        done(err);
+        kit.fail(new Error(RED._("socket-io-middleware-end.errors.noNext", { kind: describe(msg.next) })), done);
         return;
       }
-      if (lastFailed) {
-        lastFailed = false;
-        status.now({});
-      }
+      kit.succeeded();
       const next = msg.next as NextFn;
       const message = msg.errMsg === undefined || msg.errMsg === null || msg.errMsg === "" ? defaultMessage : String(msg.errMsg);
       const result = msg.payload === true ? next() : next(new RefusedError(message, msg.errData));

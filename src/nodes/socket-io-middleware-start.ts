@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { MiddlewareStep } from "./core/middleware-chain";
-import { failed, ok, short, StatusThrottle, waiting } from "./node-status";
+import { FlowNodeKit } from "./flow-node-kit";
+import { ok, waiting } from "./node-status";
 import { checkNamespace, linkServer } from "./server-link";
 
 interface StartDef extends NodeDef {
@@ -14,12 +15,8 @@ export = function (RED: NodeAPI): void {
   function SocketIoMiddlewareStartNode(this: Node, def: StartDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const status = new StatusThrottle(node);
-    const cleanups: Array<() => void> = [() => status.stop()];
-    node.on("close", (_removed: boolean, done: () => void) => {
-      for (const cleanup of cleanups) cleanup();
-      done();
-    });
+    const kit = new FlowNodeKit(node);
+    const status = kit.status;
 
     const namespace = checkNamespace(def.namespace);
     const seconds = def.timeout === "" || def.timeout === undefined ? 10 : Number(def.timeout);
@@ -32,13 +29,12 @@ export = function (RED: NodeAPI): void {
           ? RED._("socket-io-middleware-start.errors.badOrder", { order: String(def.order) })
           : undefined;
     if (problem) {
-      status.now(failed(short(problem)));
-      node.error(problem);
+      kit.refuse(problem);
       return;
     }
     const ready = (): void => status.set(ok(RED._("socket-io-middleware-start.status.ready", { namespace: namespace! })));
     const link = linkServer(RED, node, def.server, status, ready);
-    cleanups.push(link.unlink);
+    kit.onClose(link.unlink);
     if (!link.entry) return;
 
     const step: MiddlewareStep = {
@@ -53,7 +49,7 @@ export = function (RED: NodeAPI): void {
         status.now(waiting(RED._("socket-io-middleware-start.status.timedOut")));
       },
     };
-    cleanups.push(link.entry.namespace(namespace!, true)!.chain.add(step));
+    kit.onClose(link.entry.namespace(namespace!, true)!.chain.add(step));
   }
 
   RED.nodes.registerType("socket-io-middleware-start", SocketIoMiddlewareStartNode);

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
 import { LIFECYCLE_EVENTS, ROOM_EVENTS, type LifecycleEvent, type RoomEvent, type RoutedEvent, type Topic } from "./core/event-router";
-import { failed, ok, StatusThrottle } from "./node-status";
+import { FlowNodeKit } from "./flow-node-kit";
+import { ok } from "./node-status";
 import { checkNamespace, linkServer } from "./server-link";
 
 interface OnDef extends NodeDef {
@@ -47,26 +48,20 @@ export = function (RED: NodeAPI): void {
   function SocketIoOnNode(this: Node, def: OnDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const status = new StatusThrottle(node);
-    const cleanups: Array<() => void> = [() => status.stop()];
-    node.on("close", (_removed: boolean, done: () => void) => {
-      for (const cleanup of cleanups) cleanup();
-      done();
-    });
+    const kit = new FlowNodeKit(node);
+    const status = kit.status;
 
     const namespace = checkNamespace(def.namespace);
     const topic = topicOf(def);
     if (!namespace || !topic) {
-      const key = namespace ? "socket-io-on.errors.noEvent" : "socket-io-on.errors.badNamespace";
-      status.now(failed(RED._(`${key}Status`)));
-      node.error(RED._(key, { namespace: String(def.namespace) }));
+      kit.refuse(RED._(namespace ? "socket-io-on.errors.noEvent" : "socket-io-on.errors.badNamespace", { namespace: String(def.namespace) }));
       return;
     }
     const link = linkServer(RED, node, def.server, status, (entry) => {
       const hub = entry.namespace(namespace, true)!;
       status.set(ok(RED._("socket-io-on.status.clients", { count: hub.clientCount })));
     });
-    cleanups.push(link.unlink);
+    kit.onClose(link.unlink);
     const entry = link.entry;
     if (!entry) return;
 
@@ -74,9 +69,9 @@ export = function (RED: NodeAPI): void {
     const showCount = (count: number): void => {
       if (entry.state === "listening") status.set(ok(RED._("socket-io-on.status.clients", { count })));
     };
-    cleanups.push(hub.watchCount(showCount));
+    kit.onClose(hub.watchCount(showCount));
     const includePrivate = def.privateRooms === true;
-    cleanups.push(
+    kit.onClose(
       hub.router.subscribe(topic, (e) => {
         if (e.kind === "room" && e.privateRoom && !includePrivate) return;
         node.send(toMessage(e, namespace));

@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { describe, toRoomList } from "./core/emit-target";
 import { SocketGoneError, SocketHandle } from "./core/socket-handle";
 import { isBlank, readPerMessage, settingReader, type SettingReader } from "./node-setting";
-import { failed, short, StatusThrottle } from "./node-status";
+import { FlowNodeKit } from "./flow-node-kit";
 
 interface RoomDef extends NodeDef {
   action: string;
@@ -16,11 +16,7 @@ export = function (RED: NodeAPI): void {
   function SocketIoRoomNode(this: Node, def: RoomDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const status = new StatusThrottle(node);
-    node.on("close", (_removed: boolean, done: () => void) => {
-      status.stop();
-      done();
-    });
+    const kit = new FlowNodeKit(node);
     const action: Action = def.action === "leave" || def.action === "leaveAll" ? def.action : "join";
     let readRooms: SettingReader = () => undefined;
     let settingsError: Error | undefined;
@@ -29,17 +25,11 @@ export = function (RED: NodeAPI): void {
       if (action !== "leaveAll" && !readPerMessage(def.roomsType)) toRoomList(readRooms({}), "Rooms");
     } catch (err) {
       settingsError = err as Error;
-      status.now(failed(short(settingsError.message)));
-      node.error(settingsError.message);
+      kit.refuse(settingsError.message);
     }
-    let lastFailed = false;
 
     node.on("input", (msg: NodeMessageInFlow, send, done) => {
-      const fail = (err: Error): void => {
-        lastFailed = true;
-        status.now(failed(short(err.message)));
-        done(err);
-      };
+      const fail = (err: Error): void => kit.fail(err, done);
       try {
         if (settingsError) throw settingsError;
         if (!SocketHandle.is(msg.socket)) throw new Error(RED._("socket-io-room.errors.noSocket", { kind: describe(msg.socket) }));
@@ -56,10 +46,7 @@ export = function (RED: NodeAPI): void {
         }
         const work = action === "join" ? socket.join(rooms) : Promise.all(rooms.map((r) => socket.leave(r)));
         Promise.resolve(work).then(() => {
-          if (lastFailed) {
-            lastFailed = false;
-            status.now({});
-          }
+          kit.succeeded();
           send(msg);
           done();
         }, fail);
