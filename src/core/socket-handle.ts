@@ -102,12 +102,13 @@ export class SocketHandle {
     return this.need().emit(event, ...args);
   }
 
-  join(rooms: string | string[]): void {
-    void this.need().join(rooms);
+  /** Joins room(s); with an adapter that works across servers, returns a Promise to await. */
+  join(rooms: string | string[]): Promise<void> | void {
+    return this.need().join(rooms);
   }
 
-  leave(room: string): void {
-    void this.need().leave(room);
+  leave(room: string): Promise<void> | void {
+    return this.need().leave(room);
   }
 
   /** Disconnects the socket; `close` true also closes the underlying connection. */
