@@ -35,7 +35,9 @@ export = function (RED: NodeAPI): void {
         nodeRedServer: RED.server,
       });
       const where = settings.listen === "port" ? `port ${settings.port}` : "Node-RED's HTTP server";
-      let said = "";
+      // A server taken over from the last deploy, or shared with another config node, is already
+      // up: only changes seen from here on are worth a log line.
+      let said = node.entry.state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : "";
       unwatch = node.entry.watchState((state, error) => {
         const line = state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : state === "error" ? error?.message ?? "" : "";
         if (!line || line === said) return;
