@@ -143,6 +143,31 @@ describe("redeploys", function () {
     );
   });
 
+  it("messages already on their way through the flow when a deploy starts are still answered", async function () {
+    const port = await freePort();
+    await helper.load(nodes, flow(port));
+    const c = await connected(`http://127.0.0.1:${port}`);
+    const answers = new Set<string>();
+    c.on("ready", (room: string) => answers.add(room));
+    // "setup" goes on -> room -> emit: two hops in which a deploy can catch a message.
+    let sent = 0;
+    let sending = true;
+    const pump = (async () => {
+      while (sending) {
+        c.emit("setup", `r${sent++}`);
+        await sleep(1);
+      }
+    })();
+    for (let i = 0; i < 5; i++) {
+      await sleep(30);
+      await helper.setFlows(flow(port, { reply: `pong${i}` }), "full");
+    }
+    sending = false;
+    await pump;
+    await until(() => answers.size >= sent, 3000, `${sent} answers (got ${answers.size})`);
+    assert.equal(answers.size, sent);
+  });
+
   it("a changed server setting restarts the server once; clients reconnect to the new one", async function () {
     const port = await freePort();
     await helper.load(nodes, flow(port));

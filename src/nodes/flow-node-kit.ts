@@ -1,6 +1,9 @@
 import type { Node, NodeStatus } from "node-red";
 import { failed, short, StatusThrottle } from "./node-status";
 
+/** How long a closing node still handles messages that were already on their way to it. */
+export const IN_FLIGHT_GRACE_MS = 20;
+
 /**
  * What every flow node of the package sets up: a throttled status, cleanups that run when the node
  * closes (its close handler always calls done), and the house way of reporting bad input.
@@ -20,7 +23,9 @@ export class FlowNodeKit {
     node.on("close", (_removed: boolean, done: () => void) => {
       for (const cleanup of this.cleanups) cleanup();
       this.status.stop();
-      done();
+      // Node-RED drops a msg that reaches a node once its close is done. Messages a deploy finds
+      // already on their way (on -> room -> emit) still get handled during this short grace.
+      setTimeout(done, IN_FLIGHT_GRACE_MS);
     });
   }
 
