@@ -145,6 +145,22 @@ describe("msg.socket", function () {
     assert.equal(conns[0].socket.id, c.id);
   });
 
+  it("is cheap to clone: a copy holds three strings and still reads the handshake, also just after a disconnect", async function () {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const cloneMessage = require("@node-red/util").util.cloneMessage as (m: unknown) => Record<string, any>;
+    const port = await freePort();
+    await load([serverConfig(port), onConnection("onConn", [["hConn"]]), helperNode("hConn")]);
+    const conns = collect("hConn");
+    const c = await connected(`http://127.0.0.1:${port}`, { auth: { user: "u1" } });
+    await until(() => conns.length === 1, 2000, "the connection msg");
+    const copy = cloneMessage(conns[0]).socket;
+    assert.deepEqual(Object.keys(copy).sort(), ["id", "namespace", "serverKey"]);
+    assert.deepEqual(copy.handshake.auth, { user: "u1" });
+    c.disconnect();
+    await until(() => !copy.connected, 2000, "the disconnect");
+    assert.deepEqual(copy.handshake.auth, { user: "u1" }, "a flow about the disconnect still reads it");
+  });
+
   it("timeout().emitWithAck() from a function node resolves with the client's answer", async function () {
     const port = await freePort();
     const ask = [

@@ -95,11 +95,11 @@ function emitter(req: EmitRequest): Emitter {
 }
 
 /**
- * Sends one emit. Resolves when Socket.IO has taken it, or, with `ackTimeoutMs`, with the client's
- * answer (one socket) or the array of answers (several).
+ * Sends one emit. Returns once Socket.IO has taken it; with `ackTimeoutMs`, returns a Promise of the
+ * client's answer (one socket) or the array of answers (several).
  * @throws EmitError, SocketGoneError, or an error saying why the arguments cannot be sent
  */
-export async function emitTo(req: EmitRequest): Promise<unknown> {
+export function emitTo(req: EmitRequest): undefined | Promise<unknown> {
   if (req.target === "ack") {
     if (typeof req.ack !== "function") {
       throw new EmitError(`target "reply to msg.ack" needs msg.ack from a socket-io-on node whose client asked for an acknowledgement, not ${describe(req.ack)}`);
@@ -110,15 +110,23 @@ export async function emitTo(req: EmitRequest): Promise<unknown> {
   }
   if (typeof req.event !== "string" || req.event === "") throw new EmitError("no event name: set Event, or msg.event");
   const target = emitter(req);
-  try {
-    if (req.ackTimeoutMs === undefined) {
+  if (req.ackTimeoutMs === undefined) {
+    try {
       target.emit(req.event, ...req.args);
-      return undefined;
+    } catch (err) {
+      throw explain(err as Error, req);
     }
-    return await target.timeout(req.ackTimeoutMs).emitWithAck(req.event, ...req.args);
+    return undefined;
+  }
+  let answers: Promise<unknown>;
+  try {
+    answers = target.timeout(req.ackTimeoutMs).emitWithAck(req.event, ...req.args);
   } catch (err) {
     throw explain(err as Error, req);
   }
+  return answers.catch((err: Error) => {
+    throw explain(err, req);
+  });
 }
 
 // Socket.IO encodes while emitting: a cycle overflows the stack, a BigInt fails JSON.stringify.

@@ -107,6 +107,7 @@ export class NamespaceHub {
       router.route({ kind: "lifecycle", name: "disconnecting", socket: handle, args: [], reason, rooms });
     });
     socket.on("disconnect", (reason: string) => {
+      SocketHandle.retire(handle, socket);
       router.route({ kind: "lifecycle", name: "disconnect", socket: handle, args: [], reason });
       this.countChanged();
     });

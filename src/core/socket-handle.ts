@@ -25,6 +25,36 @@ export class SocketGoneError extends Error {
 
 const BRAND = Symbol.for("node-red-contrib-socket-io.SocketHandle");
 
+/** How many gone sockets' handshakes are kept for msgs still about them. */
+const RETIRED_LIMIT = 1000;
+const snapshots = new WeakMap<Socket, HandshakeSnapshot>();
+const retired = new Map<string, HandshakeSnapshot>();
+const retiredKey = (h: SocketHandle): string => `${h.serverKey}\n${h.namespace}\n${h.id}`;
+
+function snapshotOf(socket: Socket): HandshakeSnapshot {
+  let snapshot = snapshots.get(socket);
+  if (!snapshot) {
+    const h = socket.handshake;
+    snapshot = {
+      headers: { ...h.headers },
+      query: { ...h.query },
+      auth: { ...h.auth },
+      address: h.address,
+      time: h.time,
+      issued: h.issued,
+      url: h.url,
+      secure: h.secure,
+      xdomain: h.xdomain,
+    };
+    snapshots.set(socket, snapshot);
+  }
+  return snapshot;
+}
+
+function emptyHandshake(): HandshakeSnapshot {
+  return { headers: {}, query: {}, auth: {}, address: "", time: "", issued: 0, url: "", secure: false, xdomain: false };
+}
+
 /**
  * What `msg.socket` holds: a small stand-in for a Socket.IO socket that survives Node-RED's deep
  * clone of a msg. Its own fields are a few strings and a plain handshake snapshot; every method
@@ -42,24 +72,31 @@ export class SocketHandle {
   readonly namespace: string;
   /** Which server the socket belongs to (the per-port registry key). */
   readonly serverKey: string;
-  readonly handshake: HandshakeSnapshot;
 
   constructor(serverKey: string, socket: Socket) {
     this.id = socket.id;
     this.namespace = socket.nsp.name;
     this.serverKey = serverKey;
-    const h = socket.handshake;
-    this.handshake = {
-      headers: { ...h.headers },
-      query: { ...h.query },
-      auth: { ...h.auth },
-      address: h.address,
-      time: h.time,
-      issued: h.issued,
-      url: h.url,
-      secure: h.secure,
-      xdomain: h.xdomain,
-    };
+  }
+
+  /**
+   * The handshake, copied into plain objects. Not an own field: Node-RED deep-clones a msg for every
+   * wire but the first, and the handle's three strings clone in a fraction of the time the headers
+   * would. It is read from the live socket, or, shortly after it has gone, from `retire`'s copy.
+   */
+  get handshake(): HandshakeSnapshot {
+    const socket = this.live;
+    if (socket) return snapshotOf(socket);
+    return retired.get(retiredKey(this)) ?? emptyHandshake();
+  }
+
+  /**
+   * Keeps the handshake of a socket that has just gone for the msgs still about it (a
+   * disconnect flow). Only the most recent ones are kept.
+   */
+  static retire(handle: SocketHandle, socket: Socket): void {
+    retired.set(retiredKey(handle), snapshotOf(socket));
+    if (retired.size > RETIRED_LIMIT) retired.delete(retired.keys().next().value as string);
   }
 
   /** True for a SocketHandle and for any clone of one (lodash cloneDeep keeps the prototype). */

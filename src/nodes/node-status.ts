@@ -16,7 +16,7 @@ export function short(text: string, max = 40): string {
  */
 export class StatusThrottle {
   private last = "";
-  private pending: NodeStatus | undefined;
+  private pending: NodeStatus | (() => NodeStatus) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastSent = 0;
 
@@ -25,7 +25,9 @@ export class StatusThrottle {
     private readonly ms = 500,
   ) {}
 
-  set(status: NodeStatus): void {
+  /** `status` may be a function: it is called only when the status is really set, so a burst of
+   * connections builds (and translates) one text, not one per connection. */
+  set(status: NodeStatus | (() => NodeStatus)): void {
     this.pending = status;
     if (this.timer) return;
     const wait = this.lastSent + this.ms - Date.now();
@@ -51,9 +53,10 @@ export class StatusThrottle {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const status = this.pending;
+    const pending = this.pending;
     this.pending = undefined;
-    if (!status) return;
+    if (!pending) return;
+    const status = typeof pending === "function" ? pending() : pending;
     const key = `${status.fill}|${status.shape}|${status.text}`;
     if (key === this.last) return;
     this.last = key;

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
-import { describe, emitTo, TARGET_KINDS, toRoomList, type TargetKind } from "./core/emit-target";
+import { inNextBatch } from "./core/emit-batch";
+import { describe, emitTo, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
 import { FlowNodeKit } from "./flow-node-kit";
 import { argumentsToSend } from "./core/event-router";
 import { isBlank, readPerMessage, settingReader, type SettingReader } from "./node-setting";
@@ -85,7 +86,7 @@ export = function (RED: NodeAPI): void {
         }
         const event = pick(read.event(msg), msg.event);
         if (msg.args !== undefined && !Array.isArray(msg.args)) throw new Error(RED._("socket-io-emit.errors.argsType", { kind: describe(msg.args) }));
-        emitTo({
+        const request: EmitRequest = {
           target,
           namespace,
           event: event as string,
@@ -97,14 +98,24 @@ export = function (RED: NodeAPI): void {
           volatile: def.volatile === true,
           compress: def.compress !== false,
           ackTimeoutMs,
-        }).then((answer) => {
+        };
+        const sent = (answer: unknown): void => {
           kit.succeeded();
           if (ackTimeoutMs !== undefined) {
             msg.payload = answer;
             send(msg);
           }
           done();
-        }, fail);
+        };
+        inNextBatch(() => {
+          try {
+            const answers = emitTo(request);
+            if (answers) answers.then(sent, fail);
+            else sent(undefined);
+          } catch (err) {
+            fail(err as Error);
+          }
+        });
       } catch (err) {
         fail(err as Error);
       }

@@ -66,8 +66,8 @@ export = function (RED: NodeAPI): void {
     if (!entry) return;
 
     const hub = entry.namespace(namespace, true)!;
-    const showCount = (count: number): void => {
-      if (entry.state === "listening") status.set(ok(RED._("socket-io-on.status.clients", { count })));
+    const showCount = (): void => {
+      if (entry.state === "listening") status.set(() => ok(RED._("socket-io-on.status.clients", { count: hub.clientCount })));
     };
     kit.onClose(hub.watchCount(showCount));
     const includePrivate = def.privateRooms === true;
