@@ -209,7 +209,7 @@ describe("msg.socket", function () {
       assert.deepEqual(Object.keys(plain).sort(), ["connected", "handshake", "id", "namespace", "rooms"]);
       assert.equal(plain.id, c.id);
       assert.equal(plain.namespace, "/");
-      assert.deepEqual(plain.rooms.sort(), [c.id, "r1"].sort());
+      assert.deepEqual([...plain.rooms].sort(), [c.id, "r1"].sort());
 
       const shown = JSON.parse(published[0].msg);
       assert.equal(shown.payload, "x");
