@@ -1,9 +1,10 @@
 import type { BroadcastOperator, Namespace, Socket } from "socket.io";
+import { RESERVED_INSTANCE_EVENTS } from "./event-router";
 import { SocketGoneError, SocketHandle } from "./socket-handle";
 
-/** Who an emit goes to. */
-export type TargetKind = "all" | "rooms" | "socket" | "broadcast" | "ack";
-export const TARGET_KINDS: readonly TargetKind[] = ["all", "rooms", "socket", "broadcast", "ack"];
+/** Who an emit goes to; "instances" are the other Node-RED instances on the same Redis (not clients). */
+export type TargetKind = "all" | "rooms" | "socket" | "broadcast" | "ack" | "instances";
+export const TARGET_KINDS: readonly TargetKind[] = ["all", "rooms", "socket", "broadcast", "ack", "instances"];
 
 /** A user-fixable problem with an emit (no event, bad room, gone socket...). */
 export class EmitError extends Error {
@@ -36,7 +37,7 @@ export function describe(value: unknown): string {
 
 export interface EmitRequest {
   target: TargetKind;
-  /** The namespace for "all" and "rooms" (a socket carries its own). */
+  /** The namespace for "all", "rooms" and "instances" (a socket carries its own). */
   namespace?: Namespace;
   event: string;
   args: unknown[];
@@ -109,6 +110,7 @@ export function emitTo(req: EmitRequest): undefined | Promise<unknown> {
     return undefined;
   }
   if (typeof req.event !== "string" || req.event === "") throw new EmitError("no event name: set Event, or msg.event");
+  if (req.target === "instances") return emitToInstances(req);
   const target = emitter(req);
   if (req.ackTimeoutMs === undefined) {
     try {
@@ -129,8 +131,56 @@ export function emitTo(req: EmitRequest): undefined | Promise<unknown> {
   });
 }
 
+/**
+ * `serverSideEmit` to the other instances of the namespace. With `ackTimeoutMs`, a Promise of their
+ * answers, one per instance; Socket.IO's adapters give up after 5 s whatever the timeout.
+ */
+function emitToInstances(req: EmitRequest): undefined | Promise<unknown> {
+  const nsp = req.namespace;
+  if (!nsp) throw new EmitError("no namespace to emit to");
+  if (RESERVED_INSTANCE_EVENTS.includes(req.event)) {
+    throw new EmitError(`"${req.event}" cannot be sent to other instances: ${RESERVED_INSTANCE_EVENTS.map((e) => `"${e}"`).join(", ")} are reserved`);
+  }
+  try {
+    // The adapters send these arguments as JSON: a cycle or a BigInt fails here, not in the adapter later.
+    JSON.stringify(req.args);
+    if (req.ackTimeoutMs === undefined) {
+      nsp.serverSideEmit(req.event, ...req.args);
+      return undefined;
+    }
+  } catch (err) {
+    throw explain(err as Error, req);
+  }
+  const ms = req.ackTimeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error("timed out")), ms);
+  });
+  let answers: Promise<unknown>;
+  try {
+    answers = nsp.serverSideEmitWithAck(req.event, ...req.args);
+  } catch (err) {
+    clearTimeout(timer);
+    late.catch(() => undefined);
+    throw explain(err as Error, req);
+  }
+  return Promise.race([answers, late]).then(
+    (value) => {
+      clearTimeout(timer);
+      return value;
+    },
+    (err: Error) => {
+      clearTimeout(timer);
+      throw explain(err, req);
+    },
+  );
+}
+
 // Socket.IO encodes while emitting: a cycle overflows the stack, a BigInt fails JSON.stringify.
 function explain(err: Error, req: EmitRequest): Error {
+  if (req.target === "instances" && /timed out|timeout reached/i.test(err.message)) {
+    return new EmitError(`not every other Node-RED instance acknowledged event "${req.event}" within ${Math.min(req.ackTimeoutMs ?? 5000, 5000)} ms`);
+  }
   if (err instanceof RangeError) {
     return new EmitError(`the payload of event "${req.event}" cannot be sent: it contains a circular reference`);
   }

@@ -11,15 +11,23 @@ export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
 export type RoomEvent = (typeof ROOM_EVENTS)[number];
 
 /**
+ * Event names another instance cannot send with `serverSideEmit`: Socket.IO reserves the first
+ * three on a namespace, and a Node.js EventEmitter throws on an "error" nobody listens for.
+ */
+export const RESERVED_INSTANCE_EVENTS: readonly string[] = ["connect", "connection", "new_namespace", "error"];
+
+/**
  * What a subscriber listens for. Lifecycle and room events live apart from client events, so a
  * client that emits an event named "connection" or "join-room" only ever reaches a subscriber of
- * that *client* event name.
+ * that *client* event name. Instance events come from other Node-RED instances (`serverSideEmit`
+ * through a Redis adapter): no client can send one, and they never reach client-event subscribers.
  */
 export type Topic =
   | { kind: "lifecycle"; name: LifecycleEvent }
   | { kind: "room"; name: RoomEvent }
   | { kind: "client"; name: string }
-  | { kind: "any-client" };
+  | { kind: "any-client" }
+  | { kind: "instance"; name: string };
 
 /** An array of the arguments a client sent with an event (`msg.args` of a socket-io-on node). */
 export type ClientArguments = unknown[];
@@ -59,9 +67,9 @@ export function argumentsToSend(payload: unknown, args: unknown): unknown[] {
   return args;
 }
 
-/** One event on its way to the flow. `args` are the client's arguments, without the ack function. */
+/** One event on its way to the flow. `args` are the sender's arguments, without the ack function. */
 export interface RoutedEvent {
-  kind: "lifecycle" | "room" | "client";
+  kind: "lifecycle" | "room" | "client" | "instance";
   name: string;
   /** The connection the event is about, when there is one. */
   socket?: SocketHandle;

@@ -1,6 +1,7 @@
+import type { EventEmitter } from "node:events";
 import type { Namespace, Socket } from "socket.io";
 import type { DeployGate } from "./deploy-gate";
-import { clientArguments, EventRouter, ROOM_EVENTS, type RoomEvent } from "./event-router";
+import { clientArguments, EventRouter, RESERVED_INSTANCE_EVENTS, ROOM_EVENTS, type RoomEvent, type Subscriber, type Topic } from "./event-router";
 import type { Logger } from "./logger";
 import { MiddlewareChain } from "./middleware-chain";
 import { SocketHandle } from "./socket-handle";
@@ -19,7 +20,7 @@ export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A
 /**
  * Everything the package hangs on one Socket.IO namespace, attached exactly once: one `use()` that
  * runs the middleware chain, one connection listener, a fixed set of listeners per socket feeding
- * the event router, and the adapter's room events.
+ * the event router, the adapter's room events, and one listener per instance event name.
  */
 export class NamespaceHub {
   readonly router: EventRouter;
@@ -28,6 +29,8 @@ export class NamespaceHub {
   /** Sockets inside a middleware flow: not in `nsp.sockets` yet, but msg.socket must reach them. */
   private readonly pending = new Map<string, Socket>();
   private readonly countWatchers = new Set<(count: number) => void>();
+  /** Names of the instance events the namespace already listens for: one listener per name. */
+  private readonly instanceEvents = new Set<string>();
 
   constructor(
     readonly nsp: Namespace,
@@ -50,6 +53,15 @@ export class NamespaceHub {
 
   get clientCount(): number {
     return this.nsp.sockets.size;
+  }
+
+  /**
+   * Subscribes to a topic of this namespace; returns the function that unsubscribes. For an instance
+   * event, the namespace gets one listener for its name, shared by every subscriber.
+   */
+  subscribe(topic: Topic, fn: Subscriber): () => void {
+    if (topic.kind === "instance") this.listenForInstanceEvent(topic.name);
+    return this.router.subscribe(topic, fn);
   }
 
   /** Calls `fn` with the client count whenever it changes; returns the function that stops it. */
@@ -112,6 +124,21 @@ export class NamespaceHub {
       this.countChanged();
     });
     this.countChanged();
+  }
+
+  /**
+   * Socket.IO hands a `serverSideEmit` of another instance to the namespace's own listeners, with a
+   * callback last when the sender waits for an answer. Names come from node settings only.
+   */
+  private listenForInstanceEvent(name: string): void {
+    if (this.instanceEvents.has(name) || RESERVED_INSTANCE_EVENTS.includes(name)) return;
+    this.instanceEvents.add(name);
+    const router = this.router;
+    (this.nsp as unknown as EventEmitter).on(name, (...args: unknown[]) => {
+      const last = args[args.length - 1];
+      const ack = typeof last === "function" ? once(args.pop() as (...a: unknown[]) => void) : undefined;
+      router.route({ kind: "instance", name, args: clientArguments(args), ack });
+    });
   }
 
   private roomEvent(name: RoomEvent, room: string, id?: string): void {

@@ -6,6 +6,7 @@ import { HttpMount, type MountPoint } from "./http-mount";
 import { publishServer, withdrawServer, type SocketResolver } from "./live-sockets";
 import type { Logger } from "./logger";
 import { NamespaceHub } from "./namespace-hub";
+import { RedisAdapterLink } from "./redis-adapter-link";
 import { fingerprint, socketIoOptions, type ServerSettings } from "./server-settings";
 
 export type EntryState = "starting" | "listening" | "error" | "closed";
@@ -25,6 +26,8 @@ export interface EntryContext {
 export class ServerEntry {
   readonly io: Server;
   readonly fingerprint: string;
+  /** The Redis connections of a server that scales out; undefined with the in-memory adapter. */
+  readonly redis?: RedisAdapterLink;
   /** Ids of the config nodes using this server. */
   readonly owners = new Set<string>();
   private readonly hubs = new Map<string, NamespaceHub>();
@@ -49,7 +52,9 @@ export class ServerEntry {
     after: Promise<void> = Promise.resolve(),
   ) {
     this.fingerprint = fingerprint(settings);
-    this.io = new Server(socketIoOptions(settings));
+    if (settings.scaleOut) this.redis = new RedisAdapterLink(settings.scaleOut, context.log);
+    const options = socketIoOptions(settings);
+    this.io = new Server(this.redis ? { ...options, adapter: this.redis.adapter as NonNullable<typeof options.adapter> } : options);
     this.resolver = (namespace, id) => this.hubs.get(namespace)?.findSocket(id);
     publishServer(key, this.resolver);
     void after.then(() => this.start());
@@ -146,5 +151,7 @@ export class ServerEntry {
       server.closeAllConnections();
     }
     await closed;
+    // After io.close(): the adapters have unsubscribed; what they still had queued fails harmlessly.
+    this.redis?.close();
   }
 }

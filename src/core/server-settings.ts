@@ -29,7 +29,34 @@ export interface ServerSettings {
   tls?: SecureContextOptions;
   /** Advanced Socket.IO options, merged last. */
   options: Record<string, unknown>;
+  /** Scale-out across instances through Redis; undefined for the in-memory adapter (the default). */
+  scaleOut?: ScaleOutSettings;
 }
+
+/** Which Socket.IO adapter a server uses: in memory, Redis pub/sub, or Redis Streams. */
+export type AdapterKind = "memory" | "redis" | "redis-streams";
+export const ADAPTER_KINDS: readonly AdapterKind[] = ["memory", "redis", "redis-streams"];
+
+/** How a server reaches the other instances: a Redis adapter and its connection. */
+export interface ScaleOutSettings {
+  adapter: "redis" | "redis-streams";
+  /** redis:// or rediss://, host, port and database; never credentials. @default "redis://127.0.0.1:6379" */
+  url: string;
+  /** Separates applications that share one Redis (channel, stream and key names). @default "socket.io" */
+  prefix: string;
+  /** From the config node's credentials, never from the flow file. */
+  username?: string;
+  password?: string;
+}
+
+/** The credentials of a socket-io-server config node (Node-RED keeps them out of the flow file). */
+export interface ServerCredentials {
+  redisUsername?: string;
+  redisPassword?: string;
+}
+
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+export const DEFAULT_REDIS_PREFIX = "socket.io";
 
 /** A setting a user can fix in the config node; the message says which and how. */
 export class SettingsError extends Error {
@@ -85,11 +112,54 @@ function origins(raw: unknown): "*" | string[] {
   return list;
 }
 
+/** Checks a Redis URL: redis:// or rediss://, a host, an optional port and database, no credentials. */
+export function parseRedisUrl(raw: unknown): string {
+  const text = raw === undefined || raw === null || String(raw).trim() === "" ? DEFAULT_REDIS_URL : String(raw).trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SettingsError(`Redis URL "${text}" is not a URL: write redis://host:port/db, e.g. ${DEFAULT_REDIS_URL}`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new SettingsError(`Redis URL "${text}" must start with redis:// or rediss:// (TLS)`);
+  }
+  if (url.username || url.password) {
+    throw new SettingsError("the Redis URL must not hold a username or password (the flow file would keep them): use the Username and Password fields");
+  }
+  if (!url.hostname) throw new SettingsError(`Redis URL "${text}" names no host`);
+  if (!/^\/?(\d+)?$/.test(url.pathname) || url.search || url.hash) {
+    throw new SettingsError(`Redis URL "${text}" may end with a database number only, e.g. ${DEFAULT_REDIS_URL}/0`);
+  }
+  return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
+}
+
+function scaleOut(raw: Record<string, unknown>, credentials: ServerCredentials): ScaleOutSettings | undefined {
+  const adapter = raw.adapter === undefined || raw.adapter === null || raw.adapter === "" ? "memory" : String(raw.adapter);
+  if (!(ADAPTER_KINDS as readonly string[]).includes(adapter)) {
+    throw new SettingsError(`scale-out "${adapter}" must be one of ${ADAPTER_KINDS.join(", ")}`);
+  }
+  if (adapter === "memory") return undefined;
+  const prefix = raw.redisPrefix === undefined || raw.redisPrefix === null || String(raw.redisPrefix).trim() === "" ? DEFAULT_REDIS_PREFIX : String(raw.redisPrefix).trim();
+  if (/[\s#*?[\]]/.test(prefix)) {
+    throw new SettingsError(`Redis key prefix "${prefix}" must not contain spaces or the characters # * ? [ ]`);
+  }
+  const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+  return {
+    adapter: adapter as ScaleOutSettings["adapter"],
+    url: parseRedisUrl(raw.redisUrl),
+    prefix,
+    username: text(credentials.redisUsername),
+    password: text(credentials.redisPassword),
+  };
+}
+
 /**
  * Checks a config node's raw properties and fills in defaults.
+ * @param credentials the config node's credentials (Redis username and password)
  * @throws SettingsError naming the setting and how to fix it
  */
-export function parseServerSettings(raw: Record<string, unknown>, tls?: SecureContextOptions): ServerSettings {
+export function parseServerSettings(raw: Record<string, unknown>, tls?: SecureContextOptions, credentials: ServerCredentials = {}): ServerSettings {
   const listen = raw.listen === "nodered" ? "nodered" : "port";
   const path = raw.path === undefined || raw.path === "" ? "/socket.io" : String(raw.path).trim();
   if (!/^\/[^\s?#]*$/.test(path) || path.length < 2) {
@@ -108,20 +178,29 @@ export function parseServerSettings(raw: Record<string, unknown>, tls?: SecureCo
     recoveryDuration: integer(raw.recoveryDuration, "recovery duration", 120_000, 1),
     tls: listen === "port" ? tls : undefined,
     options: parseOptionsJson(raw.options),
+    scaleOut: scaleOut(raw, credentials),
   };
 }
 
-/** Two config nodes can share a server only when this string is equal. */
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/**
+ * Two config nodes can share a server only when this string is equal; a deploy that changes it
+ * restarts the server. Secrets (TLS keys, the Redis password) are in it as hashes only. Settings
+ * without scale-out give the same string as before scale-out existed.
+ */
 export function fingerprint(s: ServerSettings): string {
-  const tls = s.tls ? createHash("sha256").update(JSON.stringify(s.tls, (_k, v) => (Buffer.isBuffer(v) ? v.toString("base64") : v))).digest("hex") : "";
-  return JSON.stringify({ ...s, tls });
+  const tls = s.tls ? sha256(JSON.stringify(s.tls, (_k, v) => (Buffer.isBuffer(v) ? v.toString("base64") : v))) : "";
+  const scaleOut = s.scaleOut && { ...s.scaleOut, password: s.scaleOut.password === undefined ? undefined : sha256(s.scaleOut.password) };
+  return JSON.stringify({ ...s, tls, scaleOut });
 }
 
 /** The settings that differ between two fingerprints, for a conflict message. */
 export function differences(a: string, b: string): string[] {
   const x = JSON.parse(a) as Record<string, unknown>;
   const y = JSON.parse(b) as Record<string, unknown>;
-  return Object.keys(x).filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+  // A key only one of them has (scale-out on one side only) is a difference too.
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
 }
 
 /**

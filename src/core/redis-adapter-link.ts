@@ -1,0 +1,326 @@
+import { createAdapter as createPubSubAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
+import { createClient } from "redis";
+import type { Namespace } from "socket.io";
+import type { Logger } from "./logger";
+import { RateLimitedReport } from "./rate-limited-report";
+import type { ScaleOutSettings } from "./server-settings";
+
+/** Whether the instance reaches the others: "unreachable" comes with a reason. */
+export type RedisState = "connecting" | "connected" | "unreachable";
+
+/** The longest wait between two connection attempts, in ms. */
+export const RECONNECT_CAP_MS = 2000;
+
+/** How often, at most, the log tells how many messages for other instances were lost. */
+export const REPORT_INTERVAL_MS = 10_000;
+
+/** The parts of a node-redis client this module uses; the adapters use more. */
+interface RedisClient {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  connect(): Promise<unknown>;
+  destroy(): void;
+  unref(): void;
+  duplicate(overrides?: Record<string, unknown>): RedisClient;
+}
+
+type Method = (...args: unknown[]) => unknown;
+
+/** Commands the adapters send. Most of them they do not await: each one's rejection is observed here. */
+const COMMANDS = ["publish", "sPublish", "xAdd", "xRead", "xRange", "set", "sendCommand", "subscribe", "unsubscribe", "pSubscribe", "pUnsubscribe", "sSubscribe", "sUnsubscribe"];
+/** Commands that carry a message to the other instances. */
+const PUBLISHING = new Set(["publish", "sPublish", "xAdd"]);
+/** Adapter methods whose Promise Socket.IO drops (or that run on a Redis message): a rejection must not go unhandled. */
+const ADAPTER_METHODS = ["broadcast", "broadcastWithAck", "addSockets", "delSockets", "disconnectSockets", "serverSideEmit", "persistSession", "close", "onrequest", "onmessage"];
+
+const noop = (): void => undefined;
+const isThenable = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | undefined)?.then === "function";
+
+/** Waits between connection attempts: from 50 ms doubling up to the cap, with some jitter. Never gives up. */
+export function reconnectDelay(retries: number, capMs = RECONNECT_CAP_MS): number {
+  return Math.min(50 * 2 ** Math.min(retries, 16), capMs) + Math.floor(Math.random() * 100);
+}
+
+/** A short reason for a connection error (Node's AggregateError of a dual-stack host has no message). */
+export function reasonOf(err: unknown): string {
+  const e = err as (Error & { code?: string; errors?: unknown[] }) | undefined;
+  if (!e) return "unknown error";
+  if (e.message) return e.message;
+  if (Array.isArray(e.errors) && e.errors.length > 0) return reasonOf(e.errors[0]);
+  return e.code ?? e.name ?? String(err);
+}
+
+/**
+ * The Redis connections behind one Socket.IO server's adapter, and what the package needs to know
+ * about them: whether the other instances can be reached, and how many messages for them were lost.
+ *
+ * Socket.IO's Redis adapters fire most commands without awaiting them, and node-redis emits
+ * "error" for every failed connection attempt: either would crash Node-RED while Redis is down. So
+ * every client has an "error" listener, every command the adapters send has its rejection observed,
+ * and so has every Promise an adapter method returns. The publishing client does not queue commands
+ * while offline: a message for the other instances fails at once and is counted (local clients are
+ * served right away, even by the Streams adapter, which waits for the publish before it delivers
+ * locally). The receiving clients queue their few commands, so subscriptions come back on reconnect.
+ * Clients retry forever, with a capped backoff, and the adapter recovers on its own.
+ *
+ * @example
+ * const link = new RedisAdapterLink(settings.scaleOut, log);
+ * const io = new Server({ adapter: link.adapter });
+ * link.watch((state, reason) => showStatus(state, reason));
+ * // ... when the server closes, after io.close():
+ * link.close();
+ */
+export class RedisAdapterLink {
+  /** Socket.IO's `adapter` option. A plain function: Socket.IO calls it with `new`. */
+  readonly adapter: (nsp: Namespace) => unknown;
+  private readonly pub: RedisClient;
+  private readonly clients = new Set<RedisClient>();
+  /** Clients whose last connection attempt failed, with the reason. */
+  private readonly failing = new Map<RedisClient, string>();
+  private readonly watchers = new Set<(state: RedisState, reason?: string) => void>();
+  private readonly undelivered: RateLimitedReport;
+  private readonly adapterFailures: RateLimitedReport;
+  private lastAdapterFailure = "";
+  private stateNow: RedisState = "connecting";
+  private reasonNow: string | undefined;
+  private everConnected = false;
+  private outageSince: number | undefined;
+  private closed = false;
+
+  /**
+   * @param reportIntervalMs the shortest time between two log lines about lost messages
+   */
+  constructor(
+    readonly settings: ScaleOutSettings,
+    private readonly log: Logger,
+    reportIntervalMs = REPORT_INTERVAL_MS,
+  ) {
+    this.undelivered = new RateLimitedReport((n) => {
+      const why = this.reasonNow ? ` (${this.reasonNow})` : "";
+      this.log.warn(`${n} message(s) for the other socket.io instances could not be sent to Redis at ${settings.url}${why} and are lost; local clients were served`);
+    }, reportIntervalMs);
+    this.adapterFailures = new RateLimitedReport((n) => {
+      this.log.error(`socket.io Redis adapter: ${n} operation(s) failed, the last with: ${this.lastAdapterFailure}`);
+    }, reportIntervalMs);
+
+    const pub = createClient({
+      url: settings.url,
+      username: settings.username,
+      password: settings.password,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: (retries: number) => reconnectDelay(retries) },
+    }) as unknown as RedisClient;
+    this.pub = this.prepare(pub);
+    const prefix = settings.prefix;
+    let inner: (nsp: Namespace) => unknown;
+    if (settings.adapter === "redis") {
+      const sub = pub.duplicate();
+      inner = createPubSubAdapter(pub, sub, { key: prefix });
+      void sub.connect();
+    } else {
+      // It makes and connects its own reading clients (duplicates). Its ephemeral messages (server-side
+      // emits, socket listings) go through pub/sub channels: those are prefixed too.
+      inner = createStreamsAdapter(pub, { streamName: prefix, channelPrefix: prefix, sessionKeyPrefix: `${prefix}:session:` });
+    }
+    void pub.connect();
+    const link = this;
+    this.adapter = function (nsp: Namespace) {
+      return link.guardAdapter(inner(nsp) as unknown as Record<string, unknown>);
+    };
+  }
+
+  get state(): RedisState {
+    return this.stateNow;
+  }
+
+  /** Why Redis is unreachable (the last connection error), while it is. */
+  get reason(): string | undefined {
+    return this.reasonNow;
+  }
+
+  /** True while messages can be published to the other instances. */
+  get reachable(): boolean {
+    return !this.closed && this.pub.isReady;
+  }
+
+  /** Calls `fn` now and on every change of state; returns the function that stops it. */
+  watch(fn: (state: RedisState, reason?: string) => void): () => void {
+    this.watchers.add(fn);
+    fn(this.stateNow, this.reasonNow);
+    return () => {
+      this.watchers.delete(fn);
+    };
+  }
+
+  /** Counts a message for the other instances that was not sent (reported with a rate limit). */
+  countUndelivered(n = 1): void {
+    this.undelivered.add(n);
+  }
+
+  /** An error for an operation that needs the other instances while Redis is unreachable; counted as undelivered. */
+  unreachableError(what: string): Error {
+    this.countUndelivered();
+    const why = this.reasonNow ? ` (${this.reasonNow})` : "";
+    return new Error(`Redis at ${this.settings.url} is unreachable${why}: ${what}`);
+  }
+
+  /** Closes every Redis connection; call it after the Socket.IO server has closed. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watchers.clear();
+    this.undelivered.stop();
+    this.adapterFailures.stop();
+    for (const client of this.clients) {
+      // A connection attempt in flight may still complete after destroy(): unref'd, it cannot keep the process alive.
+      client.unref();
+      if (client.isOpen) {
+        try {
+          client.destroy();
+        } catch {
+          // already closed
+        }
+      }
+    }
+  }
+
+  /**
+   * Makes a client safe to hand to an adapter: tracked for the state, every command's rejection
+   * observed, `connect()` never rejecting, and its duplicates (the adapters make their own) the same.
+   */
+  private prepare(client: RedisClient): RedisClient {
+    this.clients.add(client);
+    client.on("error", (err: unknown) => {
+      if (this.closed || client.isReady) return;
+      this.failing.set(client, reasonOf(err));
+      this.refresh();
+    });
+    client.on("ready", () => {
+      this.failing.delete(client);
+      this.refresh();
+    });
+    const methods = client as unknown as Record<string, Method>;
+    for (const name of COMMANDS) {
+      const command = methods[name];
+      if (typeof command !== "function") continue;
+      methods[name] = (...args) => this.observe(name, () => command.apply(client, args));
+    }
+    const multi = methods.multi;
+    if (typeof multi === "function") {
+      methods.multi = (...args) => {
+        const transaction = multi.apply(client, args) as Record<string, Method>;
+        const exec = transaction.exec;
+        transaction.exec = (...a) => this.observe("exec", () => exec.apply(transaction, a));
+        return transaction;
+      };
+    }
+    const connect = client.connect;
+    // Resolves once connected; never rejects, and stays pending for a client closed meanwhile, so that an
+    // adapter awaiting it (the Streams adapter's reading clients) never starts on a dead client.
+    client.connect = () =>
+      new Promise((resolve) => {
+        connect.call(client).then(() => {
+          if (client.isReady) resolve(client);
+        }, noop);
+      });
+    const disconnect = methods.disconnect;
+    methods.disconnect = () => {
+      if (!client.isOpen) return Promise.resolve();
+      try {
+        return Promise.resolve(disconnect.call(client)).catch(noop);
+      } catch {
+        return Promise.resolve();
+      }
+    };
+    const duplicate = client.duplicate;
+    // Receiving clients keep an offline queue: their (re)subscriptions wait for the connection, and the
+    // Streams adapter's blocking reads wait instead of failing in a loop.
+    client.duplicate = (overrides = {}) => this.prepare(duplicate.call(client, { ...overrides, disableOfflineQueue: false }));
+    return client;
+  }
+
+  /** Runs a command and observes its rejection; a failed publish is a message the other instances never get. */
+  private observe(name: string, run: () => unknown): unknown {
+    let result: unknown;
+    try {
+      result = run();
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    if (isThenable(result)) {
+      result.then(undefined, () => {
+        if (!this.closed && PUBLISHING.has(name)) this.countUndelivered();
+      });
+    }
+    return result;
+  }
+
+  private guardAdapter(adapter: Record<string, unknown>): unknown {
+    for (const name of ADAPTER_METHODS) {
+      const method = adapter[name];
+      if (typeof method !== "function") continue;
+      adapter[name] = (...args: unknown[]) => {
+        // serverSideEmit([event, ...args, ack]): the ack hears of a failure at once instead of after a timeout.
+        const last = name === "serverSideEmit" && Array.isArray(args[0]) ? (args[0] as unknown[])[(args[0] as unknown[]).length - 1] : undefined;
+        const result = (method as Method).apply(adapter, args);
+        if (isThenable(result)) {
+          result.then(undefined, (err: unknown) => {
+            if (typeof last === "function") (last as (err: Error, responses: unknown[]) => void)(err as Error, []);
+            if (this.closed) return;
+            // While Redis is down, that is the reason: a message the other instances did not get.
+            if (!this.pub.isReady) {
+              this.countUndelivered();
+              return;
+            }
+            this.lastAdapterFailure = `${name}: ${reasonOf(err)}`;
+            this.adapterFailures.add();
+          });
+        }
+        return result;
+      };
+    }
+    return adapter;
+  }
+
+  private refresh(): void {
+    if (this.closed) return;
+    let state: RedisState = "connected";
+    let reason: string | undefined;
+    for (const client of this.clients) {
+      if (!client.isOpen && !this.failing.has(client)) continue;
+      if (client.isReady) continue;
+      const failure = this.failing.get(client);
+      if (failure !== undefined) {
+        state = "unreachable";
+        reason = failure;
+        break;
+      }
+      state = "connecting";
+    }
+    if (state === this.stateNow) return;
+    this.stateNow = state;
+    this.reasonNow = reason;
+    this.report(state, reason);
+    for (const fn of this.watchers) fn(state, reason);
+  }
+
+  private report(state: RedisState, reason: string | undefined): void {
+    const where = `Redis at ${this.settings.url}`;
+    if (state === "unreachable" && this.outageSince === undefined) {
+      this.outageSince = Date.now();
+      this.log.warn(`${where} is unreachable (${reason}): the socket.io server serves its own clients only, and keeps retrying`);
+    } else if (state === "connected") {
+      const adapter = this.settings.adapter === "redis" ? "Redis pub/sub" : "Redis Streams";
+      if (this.outageSince !== undefined) {
+        const seconds = ((Date.now() - this.outageSince) / 1000).toFixed(1);
+        this.log.log?.(`${where} is reachable again after ${seconds} s: the socket.io server reaches the other instances (${adapter})`);
+      } else if (!this.everConnected) {
+        this.log.log?.(`socket.io server connected to ${where} (${adapter})`);
+      }
+      this.everConnected = true;
+      this.outageSince = undefined;
+    }
+  }
+}
