@@ -1,6 +1,6 @@
-import type { Node, NodeAPI } from "node-red";
+import type { Node, NodeAPI, NodeStatus } from "node-red";
 import type { ServerEntry } from "./core/server-entry";
-import { failed, short, waiting, type StatusThrottle } from "./node-status";
+import { failed, ok, short, waiting, type StatusThrottle } from "./node-status";
 
 /** What a socket-io-server config node offers its flow nodes. */
 export interface ServerConfigNode extends Node {
@@ -15,7 +15,8 @@ export const SHARED = "node-red-contrib-socket-io/socket-io-server:socket-io-ser
 
 /**
  * Finds a flow node's server and keeps the node's status in line with it. `listening` runs each
- * time the server is (again) up. Returns the server, or undefined after saying what is wrong.
+ * time the server is (again) up, and, for a server that scales out, each time its Redis state
+ * changes while it is up. Returns the server, or undefined after saying what is wrong.
  */
 export function linkServer(
   RED: NodeAPI,
@@ -41,7 +42,29 @@ export function linkServer(
     else if (state === "starting") status.now(waiting(RED._(`${SHARED}.status.starting`)));
     else if (state === "error") status.now(failed(short(error?.message ?? RED._(`${SHARED}.status.error`))));
   });
-  return { entry, unlink: unwatch };
+  const unwatchRedis = entry.redis?.watch(() => {
+    if (entry.state === "listening") listening(entry);
+  });
+  return {
+    entry,
+    unlink: () => {
+      unwatch();
+      unwatchRedis?.();
+    },
+  };
+}
+
+/**
+ * The status of a flow node of a running server: `clients` (the local client count, as text) when
+ * given, and for a server that scales out its Redis state: a green dot while the other instances are
+ * reached, a yellow ring while Redis is being connected or is unreachable (the reason is in the log).
+ */
+export function serverStatus(RED: NodeAPI, entry: ServerEntry, clients?: string): NodeStatus {
+  const redis = entry.redis;
+  if (!redis) return clients === undefined ? {} : ok(clients);
+  const key = redis.state === "connected" ? "redis" : redis.state === "unreachable" ? "redisUnreachable" : "redisConnecting";
+  const text = clients === undefined ? RED._(`${SHARED}.status.${key}`) : RED._(`${SHARED}.status.${key}Clients`, { clients });
+  return redis.state === "connected" ? ok(text) : waiting(text);
 }
 
 /** Checks a namespace setting: "/" or "/name". */

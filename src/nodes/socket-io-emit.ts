@@ -2,9 +2,9 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { inNextBatch } from "./core/emit-batch";
 import { describe, emitTo, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
 import { FlowNodeKit } from "./flow-node-kit";
-import { argumentsToSend } from "./core/event-router";
+import { argumentsToSend, RESERVED_INSTANCE_EVENTS } from "./core/event-router";
 import { isBlank, readPerMessage, settingReader, type SettingReader } from "./node-setting";
-import { checkNamespace, linkServer } from "./server-link";
+import { checkNamespace, linkServer, serverStatus } from "./server-link";
 
 /** The rooms of a setting, or of the msg property when the setting is blank. */
 function roomsOf(setting: unknown, fromMsg: unknown, what: string): string[] {
@@ -55,6 +55,10 @@ export = function (RED: NodeAPI): void {
         rooms: settingReader(RED, node, def.rooms ?? "", def.roomsType),
         except: settingReader(RED, node, def.except ?? "", def.exceptType),
       };
+      const fixedEvent = !def.eventType || def.eventType === "str" ? String(def.event ?? "").trim() : "";
+      if (target === "instances" && RESERVED_INSTANCE_EVENTS.includes(fixedEvent)) {
+        throw new Error(RED._("socket-io-emit.errors.reservedInstanceEvent", { event: fixedEvent, reserved: RESERVED_INSTANCE_EVENTS.join(", ") }));
+      }
       // Fixed room settings of the target in use are checked now rather than on the first msg.
       if (usesRooms && !readPerMessage(def.roomsType)) toRoomList(read.rooms({}), "Rooms");
       if (usesRooms && !readPerMessage(def.exceptType)) toRoomList(read.except({}), "Except");
@@ -64,7 +68,7 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
-    const link = linkServer(RED, node, def.server, kit.status, () => kit.show({}));
+    const link = linkServer(RED, node, def.server, kit.status, (entry) => kit.show(serverStatus(RED, entry)));
     kit.onClose(link.unlink);
     const entry = link.entry;
     // The configured namespace exists from deploy on, so a msg may name it.
@@ -78,11 +82,17 @@ export = function (RED: NodeAPI): void {
           throw new Error(RED._("socket-io-emit.errors.noServer"));
         }
         let namespace;
-        if (target === "all" || target === "rooms") {
+        if (target === "all" || target === "rooms" || target === "instances") {
           const name = namespaceSetting ?? (msg.namespace === undefined ? "/" : msg.namespace);
           if (typeof name !== "string") throw new Error(RED._("socket-io-emit.errors.namespaceType", { kind: describe(name) }));
           namespace = entry!.namespace(name)?.nsp;
           if (!namespace) throw new Error(RED._("socket-io-emit.errors.unknownNamespace", { namespace: name }));
+        }
+        if (target === "instances") {
+          // The in-memory adapter only warns on the console that it cannot: say it here, catchably.
+          if (!entry!.redis) throw new Error(RED._("socket-io-emit.errors.instancesNeedRedis"));
+          // Nothing reaches the other instances while Redis is down: the msg fails (and is counted).
+          if (!entry!.redis.reachable) throw entry!.redis.unreachableError(RED._("socket-io-emit.errors.instancesUnreachable"));
         }
         const event = pick(read.event(msg), msg.event);
         if (msg.args !== undefined && !Array.isArray(msg.args)) throw new Error(RED._("socket-io-emit.errors.argsType", { kind: describe(msg.args) }));

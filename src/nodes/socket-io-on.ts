@@ -1,8 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
-import { LIFECYCLE_EVENTS, ROOM_EVENTS, type LifecycleEvent, type RoomEvent, type RoutedEvent, type Topic } from "./core/event-router";
+import type { ServerEntry } from "./core/server-entry";
+import { LIFECYCLE_EVENTS, RESERVED_INSTANCE_EVENTS, ROOM_EVENTS, type LifecycleEvent, type RoomEvent, type RoutedEvent, type Topic } from "./core/event-router";
 import { FlowNodeKit } from "./flow-node-kit";
-import { ok } from "./node-status";
-import { checkNamespace, linkServer } from "./server-link";
+import { checkNamespace, linkServer, serverStatus } from "./server-link";
 
 interface OnDef extends NodeDef {
   server: string;
@@ -18,7 +18,9 @@ function topicOf(def: OnDef): Topic | undefined {
   if ((LIFECYCLE_EVENTS as readonly string[]).includes(what)) return { kind: "lifecycle", name: what as LifecycleEvent };
   if ((ROOM_EVENTS as readonly string[]).includes(what)) return { kind: "room", name: what as RoomEvent };
   if (what === "any") return { kind: "any-client" };
-  if (what === "event" && typeof def.event === "string" && def.event.trim() !== "") return { kind: "client", name: def.event.trim() };
+  const name = typeof def.event === "string" ? def.event.trim() : "";
+  if (what === "event" && name !== "") return { kind: "client", name };
+  if (what === "instance" && name !== "") return { kind: "instance", name };
   return undefined;
 }
 
@@ -29,7 +31,7 @@ function toMessage(e: RoutedEvent, namespace: string): NodeMessage {
     msg.socket = e.socket;
     msg.socketId = e.socket.id;
   }
-  if (e.kind === "client") {
+  if (e.kind === "client" || e.kind === "instance") {
     msg.payload = e.args[0];
     msg.args = e.args;
     if (e.ack) msg.ack = e.ack;
@@ -57,22 +59,31 @@ export = function (RED: NodeAPI): void {
       kit.refuse(RED._(namespace ? "socket-io-on.errors.noEvent" : "socket-io-on.errors.badNamespace", { namespace: String(def.namespace) }));
       return;
     }
-    const link = linkServer(RED, node, def.server, status, (entry) => {
+    if (topic.kind === "instance" && RESERVED_INSTANCE_EVENTS.includes(topic.name)) {
+      kit.refuse(RED._("socket-io-on.errors.reservedInstanceEvent", { event: topic.name, reserved: RESERVED_INSTANCE_EVENTS.join(", ") }));
+      return;
+    }
+    // Built only when the throttled status is really set: a burst of connections translates one text.
+    const showStatus = (entry: ServerEntry): void => {
       const hub = entry.namespace(namespace, true)!;
-      status.set(ok(RED._("socket-io-on.status.clients", { count: hub.clientCount })));
-    });
+      status.set(() => serverStatus(RED, entry, RED._("socket-io-on.status.clients", { count: hub.clientCount })));
+    };
+    const link = linkServer(RED, node, def.server, status, showStatus);
     kit.onClose(link.unlink);
     const entry = link.entry;
     if (!entry) return;
 
+    // With the in-memory adapter there are no other instances: the node would wait in vain.
+    if (topic.kind === "instance" && !entry.redis) node.warn(RED._("socket-io-on.warn.instanceNeedsRedis"));
     const hub = entry.namespace(namespace, true)!;
-    const showCount = (): void => {
-      if (entry.state === "listening") status.set(() => ok(RED._("socket-io-on.status.clients", { count: hub.clientCount })));
-    };
-    kit.onClose(hub.watchCount(showCount));
+    kit.onClose(
+      hub.watchCount(() => {
+        if (entry.state === "listening") showStatus(entry);
+      }),
+    );
     const includePrivate = def.privateRooms === true;
     kit.onClose(
-      hub.router.subscribe(topic, (e) => {
+      hub.subscribe(topic, (e) => {
         if (e.kind === "room" && e.privateRoom && !includePrivate) return;
         node.send(toMessage(e, namespace));
       }),

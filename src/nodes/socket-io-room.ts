@@ -1,51 +1,121 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { describe, toRoomList } from "./core/emit-target";
+import { RoomMembers } from "./core/room-members";
+import type { ServerEntry } from "./core/server-entry";
 import { SocketGoneError, SocketHandle } from "./core/socket-handle";
 import { isBlank, readPerMessage, settingReader, type SettingReader } from "./node-setting";
 import { FlowNodeKit } from "./flow-node-kit";
+import { checkNamespace, linkServer, serverStatus } from "./server-link";
 
 interface RoomDef extends NodeDef {
+  /** "socket": msg.socket (the default); "room": every socket in the rooms of `inRooms`, on every instance. */
+  target?: string;
   action: string;
   rooms: string;
   roomsType: string;
+  server?: string;
+  namespace?: string;
+  inRooms?: string;
+  inRoomsType?: string;
+  /** For "disconnect": also close the underlying connections. */
+  close?: boolean;
 }
 
-type Action = "join" | "leave" | "leaveAll";
+const SOCKET_ACTIONS = ["join", "leave", "leaveAll"];
+const ROOM_ACTIONS = ["join", "leave", "disconnect", "list"];
 
 export = function (RED: NodeAPI): void {
   function SocketIoRoomNode(this: Node, def: RoomDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const kit = new FlowNodeKit(node);
-    const action: Action = def.action === "leave" || def.action === "leaveAll" ? def.action : "join";
+    const target = def.target === "room" ? "room" : "socket";
+    const actions = target === "room" ? ROOM_ACTIONS : SOCKET_ACTIONS;
+    const action = def.action === undefined || def.action === "" ? "join" : String(def.action);
+    // The rooms to join or leave: the other actions take none.
+    const needsRooms = action === "join" || action === "leave";
     let readRooms: SettingReader = () => undefined;
+    let readInRooms: SettingReader = () => undefined;
+    let namespaceSetting: string | undefined;
     let settingsError: Error | undefined;
     try {
+      if (!actions.includes(action)) {
+        const key = SOCKET_ACTIONS.includes(action) ? "socketOnly" : ROOM_ACTIONS.includes(action) ? "roomOnly" : "badAction";
+        throw new Error(RED._(`socket-io-room.errors.${key}`, { action }));
+      }
       readRooms = settingReader(RED, node, def.rooms ?? "", def.roomsType);
-      if (action !== "leaveAll" && !readPerMessage(def.roomsType)) toRoomList(readRooms({}), "Rooms");
+      if (needsRooms && !readPerMessage(def.roomsType)) toRoomList(readRooms({}), "Rooms");
+      if (target === "room") {
+        readInRooms = settingReader(RED, node, def.inRooms ?? "", def.inRoomsType);
+        if (!readPerMessage(def.inRoomsType)) toRoomList(readInRooms({}), "In room(s)");
+        if (!isBlank(def.namespace)) {
+          namespaceSetting = checkNamespace(def.namespace);
+          if (!namespaceSetting) throw new Error(RED._("socket-io-room.errors.badNamespace", { namespace: String(def.namespace) }));
+        }
+      }
     } catch (err) {
       settingsError = err as Error;
       kit.refuse(settingsError.message);
     }
 
+    let entry: ServerEntry | undefined;
+    if (target === "room" && !settingsError) {
+      const link = linkServer(RED, node, def.server, kit.status, (e) => kit.show(serverStatus(RED, e)));
+      kit.onClose(link.unlink);
+      entry = link.entry;
+      // The configured namespace exists from deploy on, so a msg may name it.
+      entry?.namespace(namespaceSetting ?? "/", true);
+    }
+
+    /** The rooms to join or leave: the Rooms setting, else msg.room. */
+    const roomsFor = (msg: NodeMessageInFlow): string[] => {
+      const setting = readRooms(msg);
+      const rooms = isBlank(setting) ? toRoomList(msg.room, "msg.room") : toRoomList(setting, "Rooms");
+      if (rooms.length === 0) throw new Error(RED._("socket-io-room.errors.noRoom"));
+      return rooms;
+    };
+
+    /** msg.socket joins or leaves rooms; resolves once it has. */
+    const onSocket = (msg: NodeMessageInFlow): Promise<unknown> => {
+      if (!SocketHandle.is(msg.socket)) throw new Error(RED._("socket-io-room.errors.noSocket", { kind: describe(msg.socket) }));
+      const socket = msg.socket.live;
+      if (!socket) throw new SocketGoneError(msg.socket.id, msg.socket.namespace);
+      if (action === "join") return Promise.resolve(socket.join(roomsFor(msg)));
+      // Every socket stays in the room named after its id: that is how it is reached directly.
+      const rooms = action === "leave" ? roomsFor(msg) : [...socket.rooms].filter((r) => r !== socket.id);
+      return Promise.all(rooms.map((r) => socket.leave(r)));
+    };
+
+    /** Acts on every socket in the rooms (every socket of the namespace without rooms), on every instance. */
+    const onRoom = async (msg: NodeMessageInFlow): Promise<void> => {
+      if (!entry) throw new Error(RED._("socket-io-room.errors.noServer"));
+      const name = namespaceSetting ?? (msg.namespace === undefined ? "/" : msg.namespace);
+      if (typeof name !== "string") throw new Error(RED._("socket-io-room.errors.namespaceType", { kind: describe(name) }));
+      const hub = entry.namespace(name);
+      if (!hub) throw new Error(RED._("socket-io-room.errors.unknownNamespace", { namespace: name }));
+      const setting = readInRooms(msg);
+      const inRooms = isBlank(setting) ? toRoomList(msg.inRoom, "msg.inRoom") : toRoomList(setting, "In room(s)");
+      const members = new RoomMembers(hub.nsp, inRooms, entry.redis !== undefined);
+      if (action === "join") members.join(roomsFor(msg));
+      else if (action === "leave") members.leave(roomsFor(msg));
+      else if (action === "disconnect") members.disconnect(def.close === true);
+      else {
+        // A list without the other instances' sockets would look complete: it fails instead.
+        if (entry.redis && !entry.redis.reachable) throw entry.redis.unreachableError(RED._("socket-io-room.errors.listUnreachable"));
+        try {
+          msg.payload = await members.list();
+        } catch (err) {
+          throw new Error(RED._("socket-io-room.errors.listFailed", { error: (err as Error).message }));
+        }
+      }
+    };
+
     node.on("input", (msg: NodeMessageInFlow, send, done) => {
       const fail = (err: Error): void => kit.fail(err, done);
       try {
         if (settingsError) throw settingsError;
-        if (!SocketHandle.is(msg.socket)) throw new Error(RED._("socket-io-room.errors.noSocket", { kind: describe(msg.socket) }));
-        const socket = msg.socket.live;
-        if (!socket) throw new SocketGoneError(msg.socket.id, msg.socket.namespace);
-        let rooms: string[] = [];
-        if (action !== "leaveAll") {
-          const setting = readRooms(msg);
-          rooms = isBlank(setting) ? toRoomList(msg.room, "msg.room") : toRoomList(setting, "Rooms");
-          if (rooms.length === 0) throw new Error(RED._("socket-io-room.errors.noRoom"));
-        } else {
-          // Every socket stays in the room named after its id: that is how it is reached directly.
-          rooms = [...socket.rooms].filter((r) => r !== socket.id);
-        }
-        const work = action === "join" ? socket.join(rooms) : Promise.all(rooms.map((r) => socket.leave(r)));
-        Promise.resolve(work).then(() => {
+        const work = target === "room" ? onRoom(msg) : onSocket(msg);
+        work.then(() => {
           kit.succeeded();
           send(msg);
           done();

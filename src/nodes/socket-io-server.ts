@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { SecureContextOptions } from "node:tls";
 import { registry } from "./core/server-registry";
-import { parseServerSettings } from "./core/server-settings";
+import { parseServerSettings, type ServerCredentials } from "./core/server-settings";
 import { deployGateOf } from "./runtime-events";
 import type { ServerConfigNode } from "./server-link";
 
@@ -28,7 +28,8 @@ export = function (RED: NodeAPI): void {
         tls = {};
         tlsNode.addTLSOptions(tls);
       }
-      const settings = parseServerSettings(def, tls);
+      const settings = parseServerSettings(def, tls, (node.credentials ?? {}) as ServerCredentials);
+      if (settings.recovery && settings.scaleOut?.adapter === "redis") node.warn(RED._("socket-io-server.warn.recoveryNeedsStreams"));
       node.entry = registry.acquire(node.id, settings, {
         gate: deployGateOf(RED.events),
         log: node,
@@ -65,5 +66,11 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType("socket-io-server", SocketIoServerNode);
+  // Node-RED keeps credentials out of the flow file (flows_cred.json, encrypted by its credentialSecret).
+  RED.nodes.registerType("socket-io-server", SocketIoServerNode, {
+    credentials: {
+      redisUsername: { type: "text" },
+      redisPassword: { type: "password" },
+    },
+  });
 };
