@@ -70,10 +70,13 @@ export const QUICK: Sizes = {
   scaleConcurrency: 250,
 };
 
-export const SCENARIOS = ["latency", "throughput", "clone", "hops", "fanout", "connect", "redeploy", "scale"] as const;
+export const SCENARIOS = ["latency", "throughput", "clone", "hops", "fanout", "connect", "redeploy", "scale", "scaleout"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 /** Scenarios that only mean something for the package (they measure Node-RED or the package itself). */
-export const PACKAGE_ONLY: readonly Scenario[] = ["clone", "hops", "redeploy"];
+export const PACKAGE_ONLY: readonly Scenario[] = ["clone", "hops", "redeploy", "scaleout"];
+
+/** The Redis the scale-out scenario's two Node-RED instances share. */
+export const BENCH_REDIS_URL = "redis://127.0.0.1:6379";
 
 /** What run.ts hands the load process (as JSON in argv[2]). */
 export interface LoadPlan {
@@ -86,6 +89,8 @@ export interface LoadPlan {
   monitorFile: string;
   /** Node-RED's admin URL (package only), for the redeploy scenario. */
   adminUrl?: string;
+  /** The socket.io URLs of two more Node-RED instances on one Redis (package only), for the scale-out scenario. */
+  scaleOutUrls?: [string, string];
   sizes: Sizes;
   scenarios: Scenario[];
 }
@@ -141,6 +146,23 @@ export interface FanoutResult extends Checked {
   perSecond: number;
 }
 
+/**
+ * Fan-out with the same clients spread over two Node-RED instances on one Redis (pub/sub adapter),
+ * and on one instance with the in-memory adapter (the package server of the round).
+ */
+export interface ScaleOutResult extends Checked {
+  clients: number;
+  events: number;
+  /** Deliveries per second with every client on one instance, in-memory adapter. */
+  singlePerSecond: number;
+  singleMs: number;
+  /** Deliveries per second with half the clients on each of two instances, through Redis. */
+  perSecond: number;
+  ms: number;
+  /** perSecond / singlePerSecond. */
+  ratio: number;
+}
+
 export interface ConnectResult extends Checked {
   connections: number;
   ms: number;
@@ -194,6 +216,7 @@ export interface ScenarioResults {
   connect?: ConnectResult;
   redeploy?: RedeployResult;
   scale?: ScaleResult;
+  scaleout?: ScaleOutResult;
 }
 
 /** The load process prints one line per scenario starting with this, followed by JSON. */

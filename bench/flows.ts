@@ -37,9 +37,10 @@ type FlowNode = Record<string, unknown> & { id: string; type: string };
 
 /**
  * The package's flows for a server on `ioPort`. `revision` changes only the name of a node, so two
- * revisions are a full deploy with unchanged server settings.
+ * revisions are a full deploy with unchanged server settings. With `redis`, the server scales out
+ * through the Redis pub/sub adapter (the scale-out scenario's instances).
  */
-export function packageFlows(ioPort: number, revision = 0): FlowNode[] {
+export function packageFlows(ioPort: number, revision = 0, redis?: { url: string; prefix: string }): FlowNode[] {
   const z = "bench-tab";
   let y = 0;
   const row = (): number => (y += 60);
@@ -97,6 +98,7 @@ export function packageFlows(ioPort: number, revision = 0): FlowNode[] {
       path: "/socket.io",
       corsOrigins: "*",
       serveClient: true,
+      ...(redis ? { adapter: "redis", redisUrl: redis.url, redisPrefix: redis.prefix } : {}),
     },
     // latency, throughput, redeploy, scale
     on("bench-echo-on", NAMESPACES.echo, ["bench-echo-reply"], request, `requests (revision ${revision})`),

@@ -19,6 +19,7 @@ import {
   type LoadPlan,
   type RedeployResult,
   type Scenario,
+  type ScaleOutResult,
   type ScaleResult,
   type ThroughputResult,
 } from "./common";
@@ -95,8 +96,8 @@ function cpuSince(start: ReturnType<typeof cpuNow>, ops: number): Cpu {
   };
 }
 
-function open(namespace: string, auth?: Record<string, unknown>): Socket {
-  return io(plan.url + namespace, {
+function open(namespace: string, auth?: Record<string, unknown>, base = plan.url): Socket {
+  return io(base + namespace, {
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,
@@ -285,10 +286,20 @@ async function throughput(namespace: string): Promise<ThroughputResult> {
 
 /** Clients in one room; one of them triggers events that the server broadcasts to the room. */
 async function fanout(): Promise<FanoutResult> {
+  return fanoutOver([plan.url], true);
+}
+
+/**
+ * Fan-out with the clients spread over the servers at `urls` in turn; the first client (on the first
+ * server) triggers the events. `measureCpu`: the CPU of the plan's server (one server only).
+ */
+async function fanoutOver(urls: string[], measureCpu: boolean): Promise<FanoutResult> {
   let joined = 0;
   let wrong = 0;
-  const { sockets, failed, firstError } = await connectMany(sizes.fanClients, 100, () => {
-    const s = open(NAMESPACES.fan);
+  let trigger: Socket | undefined;
+  const { sockets, failed, firstError } = await connectMany(sizes.fanClients, 100, (i) => {
+    const s = open(NAMESPACES.fan, undefined, urls[i % urls.length]);
+    if (i === 0) trigger = s;
     s.once(EVENTS.joined, (id: unknown) => {
       if (id !== s.id) wrong++;
       joined++;
@@ -313,13 +324,40 @@ async function fanout(): Promise<FanoutResult> {
     });
   });
   const t0 = now();
-  const cpu0 = cpuNow();
-  for (let n = 0; n < sizes.fanEvents; n++) sockets[0].emit(EVENTS.trigger, { c: -1, n });
+  const cpu0 = measureCpu ? cpuNow() : undefined;
+  for (let n = 0; n < sizes.fanEvents; n++) trigger!.emit(EVENTS.trigger, { c: -1, n });
   await until(() => deliveries === total, 30_000);
   const ms = (last || now()) - t0;
-  const cpu = cpuSince(cpu0, deliveries);
+  const cpu = cpu0 ? cpuSince(cpu0, deliveries) : {};
   await closeAll(sockets);
   return { clients: sockets.length, events: sizes.fanEvents, deliveries, ms: Math.round(ms), perSecond: Math.round((deliveries / ms) * 1000), ...cpu, wrong, lost: total - deliveries };
+}
+
+/**
+ * The same fan-out on one instance with the in-memory adapter (the plan's server), then with the
+ * clients spread over two instances on one Redis: the trigger reaches the second instance's clients
+ * through Redis pub/sub.
+ */
+async function scaleout(): Promise<ScaleOutResult> {
+  if (!plan.scaleOutUrls) throw new Error("scale-out needs the URLs of two instances on one Redis");
+  // Each side once unmeasured first: the two instances are new, and the package server is warm only
+  // when scenarios ran before this one. Neither is then measured with cold code.
+  const warmUp = [await fanoutOver([plan.url], false), await fanoutOver(plan.scaleOutUrls, false)];
+  const single = await fanoutOver([plan.url], false);
+  await sleep(200);
+  const two = await fanoutOver(plan.scaleOutUrls, false);
+  const checked = [...warmUp, single, two];
+  return {
+    clients: two.clients,
+    events: two.events,
+    singlePerSecond: single.perSecond,
+    singleMs: single.ms,
+    perSecond: two.perSecond,
+    ms: two.ms,
+    ratio: Math.round((two.perSecond / single.perSecond) * 100) / 100,
+    wrong: checked.reduce((n, r) => n + r.wrong, 0),
+    lost: checked.reduce((n, r) => n + r.lost, 0),
+  };
 }
 
 /** Connections through the middleware: the right token is admitted, a wrong one refused. */
@@ -506,6 +544,7 @@ const RUN: Record<Scenario, () => Promise<unknown>> = {
   connect,
   redeploy,
   scale,
+  scaleout,
 };
 
 async function main(): Promise<void> {
