@@ -73,6 +73,10 @@ export interface PrivateRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty; resolves once it answers. */
   start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open and nothing answers, as in a network partition. */
+  freeze(): void;
+  /** Lets a frozen process go on (SIGCONT). */
+  thaw(): void;
 }
 
 /** Starts a redis-server on a free port: no persistence, optionally with a password. */
@@ -96,6 +100,12 @@ export async function startPrivateRedis(opts: { password?: string; port?: number
         if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 10 s`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+    freeze() {
+      process.kill(proc!.pid!, "SIGSTOP");
+    },
+    thaw() {
+      process.kill(proc!.pid!, "SIGCONT");
     },
     async stop() {
       const child = proc;

@@ -127,6 +127,61 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
     assert.equal(any.length, 1, "the instance event reached no client-event node");
   });
 
+  for (const adapter of ["redis", "redis-streams"]) {
+    it(`${adapter}: a Redis that hangs without closing its connections turns the status yellow, local clients are still served, and all comes back when it answers again`, async function () {
+      const [portA, portB] = [await freePort(), await freePort()];
+      redis = await startPrivateRedis();
+      const settings = { adapter, redisUrl: redis.url, redisPrefix: prefix };
+      await helper.load(
+        allNodes,
+        onTab([
+          { ...serverConfig(portA, settings), id: "srvA" },
+          { ...serverConfig(portB, settings), id: "srvB" },
+          // Every client of either server joins room r.
+          { id: "onA", type: "socket-io-on", server: "srvA", namespace: "/", listenFor: "connection", wires: [["joinA"]] },
+          { id: "joinA", type: "socket-io-room", action: "join", rooms: "r", roomsType: "str" },
+          { id: "onB", type: "socket-io-on", server: "srvB", namespace: "/", listenFor: "connection", wires: [["joinB"]] },
+          { id: "joinB", type: "socket-io-room", action: "join", rooms: "r", roomsType: "str" },
+          { id: "to-room", type: "socket-io-emit", server: "srvA", namespace: "/", event: "news", eventType: "str", target: "rooms", rooms: "r", roomsType: "str" },
+        ]),
+      );
+      await statusBecomes("onA", "status.redisClients");
+      await statusBecomes("onB", "status.redisClients");
+      const [a, b] = [await connected(`http://127.0.0.1:${portA}`), await connected(`http://127.0.0.1:${portB}`)];
+      const [gotA, gotB]: unknown[][] = [[], []];
+      a.on("news", (n: unknown) => gotA.push(n));
+      b.on("news", (n: unknown) => gotB.push(n));
+      await until(() => registry.get(`port:${portB}`)!.io.of("/").sockets.get(b.id!)?.rooms.has("r") === true, 2000, "b in room r");
+      helper.getNode("to-room").receive({ payload: "before" });
+      await until(() => gotA.includes("before") && gotB.includes("before"), 3000, "the news before Redis hangs, on both servers");
+
+      redis.freeze();
+      // An emit while the hang is not yet noticed: its local client gets it once the publish is given up on.
+      helper.getNode("to-room").receive({ payload: "first" });
+      await until(() => gotA.includes("first"), 3000, "A's own client to get the news sent as Redis hung");
+      const yellow = await statusBecomes("onA", "status.redisUnreachableClients");
+      assert.deepEqual([yellow.fill, yellow.shape], ["yellow", "ring"]);
+      await statusBecomes("onB", "status.redisUnreachableClients");
+      const hung = warningsOf("srvA").filter((w) => / is unreachable \(no answer from Redis within \d+ ms\)/.test(w));
+      assert.equal(hung.length, 1, `the hang is in the log once, with its reason: ${JSON.stringify(warningsOf("srvA"))}`);
+      // Once it is noticed, emits reach the local clients without waiting for Redis at all.
+      helper.getNode("to-room").receive({ payload: "second" });
+      helper.getNode("to-room").receive({ payload: "third" });
+      await until(() => gotA.includes("third"), 1000, "A's own client to get the news while Redis hangs");
+      assert.deepEqual(gotA, ["before", "first", "second", "third"]);
+
+      redis.thaw();
+      await statusBecomes("onA", "status.redisClients", 6000);
+      await statusBecomes("onB", "status.redisClients", 6000);
+      helper.getNode("to-room").receive({ payload: "after" });
+      await until(() => gotB.includes("after"), 3000, "B's client to get news from A again");
+      // What was refused while Redis hung never arrives; the publish in flight when it hung may, late.
+      assert.deepEqual(gotB.filter((n) => n !== "first"), ["before", "after"]);
+      assert.deepEqual(gotA, ["before", "first", "second", "third", "after"]);
+      assert.ok(warningsOf("srvA").some((w) => /message\(s\) for the other socket\.io instances could not be sent/.test(w)), "the lost messages are counted");
+    });
+  }
+
   it("a server whose Redis is down at deploy starts, serves its clients, loses only what was meant for other instances, and connects when Redis starts", async function () {
     const [port, redisPort] = [await freePort(), await freePort()];
     await helper.load(

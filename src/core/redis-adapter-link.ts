@@ -15,6 +15,14 @@ export const RECONNECT_CAP_MS = 2000;
 /** How often, at most, the log tells how many messages for other instances were lost. */
 export const REPORT_INTERVAL_MS = 10_000;
 
+/**
+ * How long the publishing connection may leave a command unanswered before Redis counts as not
+ * answering. A Redis that hangs (frozen, or cut off without the connection closing) never refuses
+ * anything: without this, the Streams adapter, which delivers locally only after its publish,
+ * would hold every local emit until the connection died, minutes later.
+ */
+export const STALL_MS = 1000;
+
 /** The parts of a node-redis client this module uses; the adapters use more. */
 interface RedisClient {
   readonly isOpen: boolean;
@@ -88,14 +96,20 @@ export class RedisAdapterLink {
   private everConnected = false;
   private outageSince: number | undefined;
   private closed = false;
+  /** Set while the publishing connection leaves a command unanswered: why. */
+  private stalled: string | undefined;
+  private probing = false;
+  private readonly heartbeat: NodeJS.Timeout;
 
   /**
    * @param reportIntervalMs the shortest time between two log lines about lost messages
+   * @param stallMs how long a command of the publishing connection may go unanswered
    */
   constructor(
     readonly settings: ScaleOutSettings,
     private readonly log: Logger,
     reportIntervalMs = REPORT_INTERVAL_MS,
+    private readonly stallMs = STALL_MS,
   ) {
     this.undelivered = new RateLimitedReport((n) => {
       const why = this.reasonNow ? ` (${this.reasonNow})` : "";
@@ -112,7 +126,13 @@ export class RedisAdapterLink {
       disableOfflineQueue: true,
       socket: { reconnectStrategy: (retries: number) => reconnectDelay(retries) },
     }) as unknown as RedisClient;
+    // Taken before prepare() wraps it: the probe that ends a stall must not be refused by the guard.
+    const ping = (pub as unknown as Record<string, Method>).sendCommand;
     this.pub = this.prepare(pub);
+    // A PING on the publishing connection once per stall time: a hung Redis shows in the status even
+    // when nothing is emitted. While stalled, the PING bypasses the guard and ends the stall when answered.
+    this.heartbeat = setInterval(() => this.beat(ping), stallMs);
+    this.heartbeat.unref();
     const prefix = settings.prefix;
     let inner: (nsp: Namespace) => unknown;
     if (settings.adapter === "redis") {
@@ -142,7 +162,7 @@ export class RedisAdapterLink {
 
   /** True while messages can be published to the other instances. */
   get reachable(): boolean {
-    return !this.closed && this.pub.isReady;
+    return !this.closed && this.pub.isReady && this.stalled === undefined;
   }
 
   /** Calls `fn` now and on every change of state; returns the function that stops it. */
@@ -170,6 +190,7 @@ export class RedisAdapterLink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.heartbeat);
     this.watchers.clear();
     this.undelivered.stop();
     this.adapterFailures.stop();
@@ -199,20 +220,22 @@ export class RedisAdapterLink {
     });
     client.on("ready", () => {
       this.failing.delete(client);
+      // A new connection: whatever hung on the old one is gone with it.
+      if (client === this.pub) this.stalled = undefined;
       this.refresh();
     });
     const methods = client as unknown as Record<string, Method>;
     for (const name of COMMANDS) {
       const command = methods[name];
       if (typeof command !== "function") continue;
-      methods[name] = (...args) => this.observe(name, () => command.apply(client, args));
+      methods[name] = (...args) => this.observe(client, name, () => command.apply(client, args));
     }
     const multi = methods.multi;
     if (typeof multi === "function") {
       methods.multi = (...args) => {
         const transaction = multi.apply(client, args) as Record<string, Method>;
         const exec = transaction.exec;
-        transaction.exec = (...a) => this.observe("exec", () => exec.apply(transaction, a));
+        transaction.exec = (...a) => this.observe(client, "exec", () => exec.apply(transaction, a));
         return transaction;
       };
     }
@@ -241,13 +264,22 @@ export class RedisAdapterLink {
     return client;
   }
 
-  /** Runs a command and observes its rejection; a failed publish is a message the other instances never get. */
-  private observe(name: string, run: () => unknown): unknown {
+  /**
+   * Runs a command and observes its rejection; a failed publish is a message the other instances
+   * never get. On the publishing connection a command fails at once while Redis does not answer, and
+   * one left unanswered for the stall time fails then (Redis may still carry it out later).
+   */
+  private observe(client: RedisClient, name: string, run: () => unknown): unknown {
     let result: unknown;
-    try {
-      result = run();
-    } catch (err) {
-      result = Promise.reject(err);
+    if (client === this.pub && this.stalled !== undefined) {
+      result = Promise.reject(new Error(this.stalled));
+    } else {
+      try {
+        result = run();
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      if (client === this.pub && isThenable(result)) result = this.withinStallTime(result);
     }
     if (isThenable(result)) {
       result.then(undefined, () => {
@@ -255,6 +287,59 @@ export class RedisAdapterLink {
       });
     }
     return result;
+  }
+
+  /** The command's result, or a rejection once it has been unanswered for the stall time (which marks Redis as stalled). */
+  private withinStallTime(command: Promise<unknown>): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        // After an event loop blocked longer than the stall time, the timer runs before the answer
+        // waiting in the socket is read: the verdict waits for the poll phase that reads it.
+        setImmediate(() => {
+          if (settled) return;
+          const reason = `no answer from Redis within ${this.stallMs} ms`;
+          this.stall(reason);
+          reject(new Error(reason));
+        });
+      }, this.stallMs);
+      timer.unref();
+    });
+    const done = (): void => {
+      settled = true;
+      clearTimeout(timer);
+    };
+    // The command may still settle after the race is lost: its outcome no longer matters.
+    command.then(done, done);
+    return Promise.race([command, late]);
+  }
+
+  private stall(reason: string): void {
+    if (this.closed || this.stalled !== undefined || !this.pub.isReady) return;
+    this.stalled = reason;
+    this.refresh();
+  }
+
+  /** One heartbeat: a PING through the guard while Redis answers, around it (one at a time) while it does not. */
+  private beat(ping: Method): void {
+    if (this.closed || this.probing || !this.pub.isReady) return;
+    if (this.stalled === undefined) {
+      (this.pub as unknown as Record<string, Method>).sendCommand(["PING"]);
+      return;
+    }
+    this.probing = true;
+    Promise.resolve(ping.call(this.pub, ["PING"])).then(
+      () => {
+        this.probing = false;
+        if (this.stalled === undefined) return;
+        this.stalled = undefined;
+        this.refresh();
+      },
+      () => {
+        this.probing = false;
+      },
+    );
   }
 
   private guardAdapter(adapter: Record<string, unknown>): unknown {
@@ -270,7 +355,7 @@ export class RedisAdapterLink {
             if (typeof last === "function") (last as (err: Error, responses: unknown[]) => void)(err as Error, []);
             if (this.closed) return;
             // While Redis is down, that is the reason: a message the other instances did not get.
-            if (!this.pub.isReady) {
+            if (!this.reachable) {
               this.countUndelivered();
               return;
             }
@@ -288,7 +373,11 @@ export class RedisAdapterLink {
     if (this.closed) return;
     let state: RedisState = "connected";
     let reason: string | undefined;
-    for (const client of this.clients) {
+    if (this.stalled !== undefined && this.pub.isReady) {
+      state = "unreachable";
+      reason = this.stalled;
+    }
+    for (const client of state === "unreachable" ? [] : this.clients) {
       if (!client.isOpen && !this.failing.has(client)) continue;
       if (client.isReady) continue;
       const failure = this.failing.get(client);
