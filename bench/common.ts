@@ -13,6 +13,8 @@ export interface Sizes {
   throughputWarmupMs: number;
   fanClients: number;
   fanEvents: number;
+  /** Events of the scale-out scenario's fan-out: more than `fanEvents`, so each window lasts about a second. */
+  scaleOutEvents: number;
   connects: number;
   /** Connection attempts with a wrong token after the measured ones: each must be refused. */
   refusedConnects: number;
@@ -37,6 +39,7 @@ export const FULL: Sizes = {
   throughputWarmupMs: 500,
   fanClients: 300,
   fanEvents: 100,
+  scaleOutEvents: 1000,
   connects: 2000,
   refusedConnects: 50,
   connectConcurrency: 100,
@@ -58,6 +61,7 @@ export const QUICK: Sizes = {
   throughputWarmupMs: 200,
   fanClients: 50,
   fanEvents: 100,
+  scaleOutEvents: 100,
   connects: 200,
   refusedConnects: 10,
   connectConcurrency: 50,

@@ -106,6 +106,14 @@ function open(namespace: string, auth?: Record<string, unknown>, base = plan.url
   });
 }
 
+/** An error's message, with the transport's own error that socket.io-client keeps behind "websocket error". */
+function messageOf(err: unknown): string {
+  const e = err as Error & { description?: { message?: string; error?: { message?: string } } | string };
+  const d = e.description;
+  const detail = typeof d === "string" ? d : (d?.error?.message ?? d?.message);
+  return detail ? `${e.message}: ${detail}` : e.message;
+}
+
 /** Resolves once the socket is connected; rejects with the connect_error. */
 function connected(socket: Socket): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -137,7 +145,7 @@ async function connectMany(n: number, concurrency: number, make: (i: number) => 
         sockets.push(socket);
       } catch (err) {
         failed++;
-        firstError ??= (err as Error).message;
+        firstError ??= messageOf(err);
         socket.close();
       }
     }
@@ -293,7 +301,7 @@ async function fanout(): Promise<FanoutResult> {
  * Fan-out with the clients spread over the servers at `urls` in turn; the first client (on the first
  * server) triggers the events. `measureCpu`: the CPU of the plan's server (one server only).
  */
-async function fanoutOver(urls: string[], measureCpu: boolean): Promise<FanoutResult> {
+async function fanoutOver(urls: string[], measureCpu: boolean, events = sizes.fanEvents): Promise<FanoutResult> {
   let joined = 0;
   let wrong = 0;
   let trigger: Socket | undefined;
@@ -308,7 +316,7 @@ async function fanoutOver(urls: string[], measureCpu: boolean): Promise<FanoutRe
   });
   if (failed > 0) throw new Error(`${failed} clients could not connect: ${firstError}`);
   if (!(await until(() => joined === sockets.length, 20_000))) throw new Error(`only ${joined} of ${sockets.length} clients joined the room`);
-  const total = sockets.length * sizes.fanEvents;
+  const total = sockets.length * events;
   const expected = sockets.map(() => 0);
   let deliveries = 0;
   let last = 0;
@@ -325,12 +333,12 @@ async function fanoutOver(urls: string[], measureCpu: boolean): Promise<FanoutRe
   });
   const t0 = now();
   const cpu0 = measureCpu ? cpuNow() : undefined;
-  for (let n = 0; n < sizes.fanEvents; n++) trigger!.emit(EVENTS.trigger, { c: -1, n });
+  for (let n = 0; n < events; n++) trigger!.emit(EVENTS.trigger, { c: -1, n });
   await until(() => deliveries === total, 30_000);
   const ms = (last || now()) - t0;
   const cpu = cpu0 ? cpuSince(cpu0, deliveries) : {};
   await closeAll(sockets);
-  return { clients: sockets.length, events: sizes.fanEvents, deliveries, ms: Math.round(ms), perSecond: Math.round((deliveries / ms) * 1000), ...cpu, wrong, lost: total - deliveries };
+  return { clients: sockets.length, events, deliveries, ms: Math.round(ms), perSecond: Math.round((deliveries / ms) * 1000), ...cpu, wrong, lost: total - deliveries };
 }
 
 /**
@@ -342,10 +350,11 @@ async function scaleout(): Promise<ScaleOutResult> {
   if (!plan.scaleOutUrls) throw new Error("scale-out needs the URLs of two instances on one Redis");
   // Each side once unmeasured first: the two instances are new, and the package server is warm only
   // when scenarios ran before this one. Neither is then measured with cold code.
-  const warmUp = [await fanoutOver([plan.url], false), await fanoutOver(plan.scaleOutUrls, false)];
-  const single = await fanoutOver([plan.url], false);
+  const events = sizes.scaleOutEvents;
+  const warmUp = [await fanoutOver([plan.url], false, events), await fanoutOver(plan.scaleOutUrls, false, events)];
+  const single = await fanoutOver([plan.url], false, events);
   await sleep(200);
-  const two = await fanoutOver(plan.scaleOutUrls, false);
+  const two = await fanoutOver(plan.scaleOutUrls, false, events);
   const checked = [...warmUp, single, two];
   return {
     clients: two.clients,
@@ -554,7 +563,7 @@ async function main(): Promise<void> {
       const result = await RUN[scenario]();
       console.log(RESULT_PREFIX + JSON.stringify({ scenario, result, ms: Date.now() - started }));
     } catch (err) {
-      console.log(RESULT_PREFIX + JSON.stringify({ scenario, error: (err as Error).message, ms: Date.now() - started }));
+      console.log(RESULT_PREFIX + JSON.stringify({ scenario, error: messageOf(err), ms: Date.now() - started }));
     }
     // Let the server settle between scenarios.
     await sleep(200);

@@ -400,7 +400,7 @@ function buildReport(rounds: Round[], sizes: Sizes): { rows: Row[]; correctness:
   if (has("package", "scaleout")) {
     const q = median(values("package", (r) => r.scaleout?.ratio));
     rows.push({
-      figure: `scale-out fan-out (${sizes.fanClients} clients on 2 instances, Redis pub/sub)`,
+      figure: `scale-out (${sizes.fanClients} clients × ${sizes.scaleOutEvents} events on 2 instances, Redis pub/sub)`,
       unit: "deliveries/s",
       pkg: med("package", (r) => r.scaleout?.perSecond),
       ratio: q,

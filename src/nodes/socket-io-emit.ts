@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
-import { inNextBatch } from "./core/emit-batch";
+import { inBatch } from "./core/emit-batch";
 import { describe, emitTo, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
 import { FlowNodeKit } from "./flow-node-kit";
 import { argumentsToSend, RESERVED_INSTANCE_EVENTS } from "./core/event-router";
@@ -117,7 +117,7 @@ export = function (RED: NodeAPI): void {
           }
           done();
         };
-        inNextBatch(() => {
+        inBatch(() => {
           try {
             const answers = emitTo(request);
             if (answers) answers.then(sent, fail);
