@@ -422,35 +422,62 @@ async function deploy(revision: number): Promise<number> {
   return Math.round(now() - t0);
 }
 
+/**
+ * Each socket sends a numbered request once a period (the sockets spread over it) and expects the
+ * reply to it: counts what was sent, answered, wrong, lost, and the disconnects on the way.
+ */
+class PeriodicRequests {
+  sent = 0;
+  answered = 0;
+  wrong = 0;
+  disconnects = 0;
+  private running = true;
+  private closing = false;
+  private readonly pending: Array<Set<number>>;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly sockets: Socket[],
+    periodMs: number,
+  ) {
+    this.pending = sockets.map(() => new Set<number>());
+    sockets.forEach((socket, c) => {
+      let next = 0;
+      socket.on("disconnect", () => {
+        if (!this.closing) this.disconnects++;
+      });
+      socket.on(EVENTS.reply, (p: unknown) => {
+        if (!isRequest(p) || p.c !== c || !this.pending[c].delete(p.n)) this.wrong++;
+        else this.answered++;
+      });
+      const send = (): void => {
+        if (!this.running) return;
+        const n = next++;
+        this.pending[c].add(n);
+        this.sent++;
+        socket.emit(EVENTS.request, { c, n });
+      };
+      this.timers.push(setTimeout(() => this.timers.push(setInterval(send, periodMs)), Math.random() * periodMs));
+    });
+  }
+
+  /** Stops sending, waits up to `ms` for the replies still due and closes the sockets; returns how many never came. */
+  async finish(ms: number): Promise<number> {
+    this.running = false;
+    for (const t of this.timers) clearInterval(t);
+    await until(() => this.pending.every((p) => p.size === 0), ms);
+    const lost = this.pending.reduce((a, p) => a + p.size, 0);
+    this.closing = true;
+    await closeAll(this.sockets);
+    return lost;
+  }
+}
+
 /** Clients keep sending while the flows are deployed again and again. */
 async function redeploy(): Promise<RedeployResult> {
   const { sockets, failed, firstError } = await connectMany(sizes.redeployClients, 100, () => open(NAMESPACES.echo));
   if (failed > 0) throw new Error(`${failed} clients could not connect: ${firstError}`);
-  let closing = false;
-  let disconnects = 0;
-  let wrong = 0;
-  let sent = 0;
-  let answered = 0;
-  const pending = sockets.map(() => new Set<number>());
-  const timers: NodeJS.Timeout[] = [];
-  sockets.forEach((socket, c) => {
-    let next = 0;
-    socket.on("disconnect", () => {
-      if (!closing) disconnects++;
-    });
-    socket.on(EVENTS.reply, (p: unknown) => {
-      if (!isRequest(p) || p.c !== c || !pending[c].delete(p.n)) wrong++;
-      else answered++;
-    });
-    const send = (): void => {
-      const n = next++;
-      pending[c].add(n);
-      sent++;
-      socket.emit(EVENTS.request, { c, n });
-    };
-    // Spread the clients over the interval.
-    timers.push(setTimeout(() => timers.push(setInterval(send, sizes.redeployEventMs)), Math.random() * sizes.redeployEventMs));
-  });
+  const requests = new PeriodicRequests(sockets, sizes.redeployEventMs);
   await sleep(500);
   const deployMs: number[] = [];
   for (let i = 1; i <= sizes.redeploys; i++) {
@@ -458,11 +485,8 @@ async function redeploy(): Promise<RedeployResult> {
     await sleep(300);
   }
   await sleep(500);
-  for (const t of timers) clearInterval(t);
-  await until(() => pending.every((p) => p.size === 0), 5000);
-  const lost = pending.reduce((a, p) => a + p.size, 0);
-  closing = true;
-  await closeAll(sockets);
+  const lost = await requests.finish(5000);
+  const { disconnects, sent, answered, wrong } = requests;
   return { clients: sockets.length, deploys: deployMs.length, deployMs, disconnects, sent, answered, wrong, lost };
 }
 
@@ -473,32 +497,7 @@ async function scale(): Promise<ScaleResult> {
   const { sockets, failed, firstError } = await connectMany(sizes.scaleConnections, sizes.scaleConcurrency, () => open(NAMESPACES.echo));
   const connectMs = now() - t0;
   if (failed > 0) console.error(`scale: ${failed} connections failed (${firstError})`);
-  let closing = false;
-  let disconnects = 0;
-  let wrong = 0;
-  let sent = 0;
-  let answered = 0;
-  const pending = sockets.map(() => new Set<number>());
-  const timers: NodeJS.Timeout[] = [];
-  let pinging = true;
-  sockets.forEach((socket, c) => {
-    let next = 0;
-    socket.on("disconnect", () => {
-      if (!closing) disconnects++;
-    });
-    socket.on(EVENTS.reply, (p: unknown) => {
-      if (!isRequest(p) || p.c !== c || !pending[c].delete(p.n)) wrong++;
-      else answered++;
-    });
-    const ping = (): void => {
-      if (!pinging) return;
-      const n = next++;
-      pending[c].add(n);
-      sent++;
-      socket.emit(EVENTS.request, { c, n });
-    };
-    timers.push(setTimeout(() => timers.push(setInterval(ping, sizes.scalePingMs)), Math.random() * sizes.scalePingMs));
-  });
+  const requests = new PeriodicRequests(sockets, sizes.scalePingMs);
   // The connect storm's window ends once every client pings; memory is read after a collection.
   await sleep(sizes.scalePingMs);
   const connectedReport = await mark();
@@ -507,17 +506,13 @@ async function scale(): Promise<ScaleResult> {
   await mark(false);
   const h0 = now();
   const cpu0 = cpuNow();
-  const sent0 = sent;
+  const sent0 = requests.sent;
   await sleep(sizes.scaleHoldMs);
-  const cpu = cpuSince(cpu0, sent - sent0);
+  const cpu = cpuSince(cpu0, requests.sent - sent0);
   const end = await mark(false);
   const holdMs = now() - h0;
-  pinging = false;
-  for (const t of timers) clearInterval(t);
-  await until(() => pending.every((p) => p.size === 0), 10_000);
-  const lost = pending.reduce((a, p) => a + p.size, 0);
-  closing = true;
-  await closeAll(sockets);
+  const lost = await requests.finish(10_000);
+  const { disconnects, sent, answered, wrong } = requests;
   const w = end.window!;
   return {
     connections: sockets.length,
