@@ -1,4 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createClient } from "redis";
 import { freePort } from "./helpers";
 import { redisAnswers } from "./redis-ping";
@@ -71,7 +74,9 @@ export interface PrivateRedis {
   readonly pid: number | undefined;
   /** Kills the process (SIGKILL, as a crash would) and waits until it has gone. */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty; resolves once it answers. */
+  /** Stops it for good and removes its files. */
+  remove(): Promise<void>;
+  /** Starts it again on the same port (empty, unless it persists); resolves once it answers. */
   start(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections stay open and nothing answers, as in a network partition. */
   freeze(): void;
@@ -79,11 +84,17 @@ export interface PrivateRedis {
   thaw(): void;
 }
 
-/** Starts a redis-server on a free port: no persistence, optionally with a password. */
-export async function startPrivateRedis(opts: { password?: string; port?: number } = {}): Promise<PrivateRedis> {
+/**
+ * Starts a redis-server on a free port, optionally with a password. Without `persist` it keeps
+ * nothing; with it, every write goes to an append-only file (fsync always) in a temporary directory,
+ * so that its data outlives a SIGKILL and a restart, as a production Redis's would.
+ */
+export async function startPrivateRedis(opts: { password?: string; port?: number; persist?: boolean } = {}): Promise<PrivateRedis> {
   const port = opts.port ?? (await freePort());
   let proc: ChildProcess | undefined;
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"];
+  const dir = opts.persist ? mkdtempSync(join(tmpdir(), "redis-")) : undefined;
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--daemonize", "no"];
+  args.push(...(dir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir] : ["--appendonly", "no"]));
   if (opts.password) args.push("--requirepass", opts.password);
   const redis: PrivateRedis = {
     port,
@@ -113,6 +124,10 @@ export async function startPrivateRedis(opts: { password?: string; port?: number
       const gone = new Promise((r) => child.once("exit", r));
       process.kill(child.pid!, "SIGKILL");
       await gone;
+    },
+    async remove() {
+      await redis.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
   await redis.start();

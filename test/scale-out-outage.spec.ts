@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { next, sleep, until } from "./helpers";
-import { needsRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from "./redis-tools";
+import { needsRedis, redisKeys, startPrivateRedis, uniquePrefix, type PrivateRedis } from "./redis-tools";
 import { Clients, crashesOf, deployEverywhere, scaleOutFlow, startInstance, stopInstances, type Instance } from "./scale-out-flow";
 
 /** The `data` of every "news" a client got (the flow emits the whole request body). */
@@ -19,14 +19,15 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
   const clients = new Clients();
 
   before(async function () {
-    // A Redis of the test's own, with a password: the instances get it from their credentials.
-    redis = await startPrivateRedis({ password: PASSWORD });
+    // A Redis of the test's own, with a password (the instances get it from their credentials), that
+    // keeps its data across a crash as a production Redis does: Streams sessions must outlive it.
+    redis = await startPrivateRedis({ password: PASSWORD, persist: true });
     [A, B] = await Promise.all([startInstance("A"), startInstance("B")]);
   });
 
   after(async function () {
     await stopInstances([A, B]);
-    await redis?.stop();
+    await redis?.remove();
   });
 
   afterEach(function () {
@@ -34,9 +35,10 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
   });
 
   for (const adapter of ["redis", "redis-streams"]) {
-    it(`${adapter === "redis" ? "Redis pub/sub" : "Redis Streams"}: no crash, local clients served throughout, the status goes yellow and back, and traffic between the instances resumes`, async function () {
+    const streams = adapter === "redis-streams";
+    it(`${streams ? "Redis Streams" : "Redis pub/sub"}: no crash, local clients served throughout, the status goes yellow and back, and traffic between the instances resumes${streams ? "; a client cut off across the restart gets what it missed" : ""}`, async function () {
       const prefix = uniquePrefix();
-      await deployEverywhere([A, B], scaleOutFlow({ adapter, redisUrl: redis!.url, prefix, password: PASSWORD }));
+      await deployEverywhere([A, B], scaleOutFlow({ adapter, redisUrl: redis!.url, prefix, password: PASSWORD, recovery: streams }));
       for (const i of [A, B]) assert.ok(!readFileSync(join(i.red.userDir, "flows.json"), "utf8").includes(PASSWORD), "the password is in flows.json");
       const unreachableLines = (i: Instance): string[] => linesOf(i, new RegExp(`Redis at ${redis!.url} is unreachable \\(`));
       const [unreachableBefore, backBefore] = [A, B].map((i) => [unreachableLines(i).length, linesOf(i, /is reachable again after/).length]).reduce(
@@ -47,6 +49,26 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
       const a1 = await clients.connect(A.ioUrl, ["r"]);
       assert.equal((await B.post("/emit/rooms", { event: "news", room: "r", data: "before" })).status, 200);
       await until(() => datas(a1).includes("before"), 3000, "the news before the outage");
+
+      // With Streams, a client of A in room "rr" loses its connection just before Redis dies: A keeps its session in Redis.
+      let session: { pid: string; offset: string; id: string } | undefined;
+      if (streams) {
+        const c = await clients.connect(A.ioUrl, ["rr"]);
+        assert.equal((await B.post("/emit/rooms", { event: "news", room: "rr", data: "seen" })).status, 200);
+        await until(() => datas(c).includes("seen"), 3000, "the news before the drop");
+        const { _pid: pid, _lastOffset: offset } = c as unknown as { _pid: string; _lastOffset: string };
+        assert.ok(pid && offset, "the server handed the client a session id and an offset");
+        session = { pid, offset, id: c.id! };
+        const dropped = next(c, "disconnect");
+        c.io.engine.close();
+        await dropped;
+        const deadline = Date.now() + 3000;
+        while ((await redisKeys(`${prefix}:session:*`, redis!.url, PASSWORD)).length === 0) {
+          if (Date.now() > deadline) throw new Error("A stored no session in Redis");
+          await sleep(50);
+        }
+        assert.equal((await B.post("/emit/rooms", { event: "news", room: "rr", data: "missed before the outage" })).status, 200);
+      }
 
       // Redis dies.
       await redis!.stop();
@@ -95,6 +117,14 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
       await until(() => datas(a1).includes("after"), 3000, "news from B after Redis came back");
       assert.deepEqual(datas(a1), ["before", "local", "after"], "what B emitted during the outage never arrives");
       assert.deepEqual(await B.post("/instances", { event: "whoami", payload: "back?" }), { status: 200, body: ["A:back?"] });
+      if (session) {
+        // The client comes back, through the load balancer to B, with its session: it gets what it missed on both sides of the outage.
+        assert.equal((await B.post("/emit/rooms", { event: "news", room: "rr", data: "missed after the outage" })).status, 200);
+        const back = await clients.connect(B.ioUrl, [], { auth: { pid: session.pid, offset: session.offset } });
+        assert.equal(back.id, session.id, "the same socket id: the session outlived the Redis restart");
+        await until(() => datas(back).length === 2, 3000, "the news it missed");
+        assert.deepEqual(datas(back), ["missed before the outage", "missed after the outage"]);
+      }
       const [unreachableAfter, backAfter] = [A, B].map((i) => [unreachableLines(i).length, linesOf(i, /is reachable again after/).length]).reduce(
         (acc, [u, r]) => [acc[0] + u, acc[1] + r],
         [0, 0],
