@@ -1,15 +1,12 @@
 // The chat example in a real browser: Debian's Chromium driven by playwright-core.
 // Run with `npm run test:browser` (not part of `npm test`); needs `apt-get install -y chromium`.
 import { strict as assert } from "node:assert";
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { ARTIFACTS, launchChromium } from "./chromium";
 import { exampleFlows } from "../../demo/start";
 import { freePort } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = join(__dirname, "..", "artifacts");
 
 describe("the chat example in Chromium", function () {
   this.timeout(120_000);
@@ -17,18 +14,10 @@ describe("the chat example in Chromium", function () {
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no Chromium at ${CHROMIUM}: install Debian's with "apt-get install -y chromium" (this test never downloads a browser)`);
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
     // The demo's runtime: a real node-red with the package linked in and every example deployed.
     red = await startNodeRed({ port: await freePort(), settings: { telemetry: { enabled: false } } });
     await red.deploy(exampleFlows());
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   });
 
   after(async function () {
