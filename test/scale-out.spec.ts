@@ -118,6 +118,8 @@ describe("two real Node-RED processes with the same flow on one Redis", function
     prefix = uniquePrefix();
     await deployEverywhere([A, B], scaleOutFlow({ adapter: "redis-streams", redisUrl: REDIS_URL, prefix, recovery: true }));
     const client = await clients.connect(A.ioUrl, ["r"]);
+    // The flow answers the HTTP request as it emits: a witness in the room shows when an event is in the stream.
+    const witness = await clients.connect(A.ioUrl, ["r"]);
     await B.post("/emit/rooms", { event: "news", room: "r", data: 1 });
     await until(() => datas(client).includes(1), 3000, "the first news");
     const { _pid: pid, _lastOffset: offset } = client as unknown as { _pid: string; _lastOffset: string };
@@ -135,6 +137,7 @@ describe("two real Node-RED processes with the same flow on one Redis", function
     }
     await B.post("/emit/rooms", { event: "news", room: "r", data: 2 });
     await B.post("/emit/all", { event: "news", data: 3 });
+    await until(() => datas(witness).includes(3), 3000, "the news to reach the witness");
 
     // It comes back, through the load balancer, to B, with the session id and offset it had.
     const back = await clients.connect(B.ioUrl, [], { auth: { pid, offset } });
