@@ -27,7 +27,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createClient } from "redis";
 import { startNodeRed, waitListening } from "../test/node-red-process";
-import { redisAnswers } from "../test/redis-ping";
+import { redisAnswers, START_REDIS, underCi } from "../test/redis-ping";
 import {
   BENCH_REDIS_URL,
   FULL,
@@ -494,8 +494,8 @@ async function main(): Promise<number> {
 
   // The scale-out scenario needs a Redis on 127.0.0.1:6379; without one it is left out, loudly (under CI it fails).
   if (args.only.includes("scaleout") && args.sides.includes("package") && !(await redisAnswers())) {
-    const why = `no Redis answers on 127.0.0.1:6379 (start one: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no)`;
-    if (process.env.CI && process.env.CI !== "false") throw new Error(`the scale-out scenario needs Redis: ${why}`);
+    const why = `no Redis answers on 127.0.0.1:6379 (start one: ${START_REDIS})`;
+    if (underCi()) throw new Error(`the scale-out scenario needs Redis: ${why}`);
     log(`!!!!! SKIPPING THE SCALE-OUT SCENARIO: ${why} !!!!!`);
     args.only = args.only.filter((s) => s !== "scaleout");
   }

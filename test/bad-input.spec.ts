@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import type { NodeStatus } from "node-red";
 import WebSocket from "ws";
 import { registry } from "../nodes/core/server-registry";
-import { allNodes, cleanup, client, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
+import { allNodes, callsOn, cleanup, client, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
 
 type Msg = Record<string, any>;
 
@@ -13,9 +13,7 @@ function onTab(nodes: FlowNode[]): FlowNode[] {
 
 /** The last status a node set (node.status is a sinon spy in the test helper). */
 function statusOf(id: string): NodeStatus | undefined {
-  const node = helper.getNode(id);
-  const spy = node.status as unknown as { getCalls(): Array<{ thisValue: unknown; args: [NodeStatus] }> };
-  return spy.getCalls().filter((call) => call.thisValue === node).at(-1)?.args[0];
+  return callsOn(id, "status").at(-1)?.[0] as NodeStatus | undefined;
 }
 
 function assertRedRing(id: string, text?: RegExp): void {

@@ -48,15 +48,20 @@ export function next<T = unknown>(emitter: { once(event: string, fn: (...args: a
   });
 }
 
-/** A client that has connected. */
-export async function connected(url: string, opts: Partial<ManagerOptions & SocketOptions> = {}): Promise<ClientSocket> {
-  const socket = client(url, opts);
+/** Resolves once `socket` has connected; rejects with its connect_error, or after `ms`. */
+export async function whenConnected(socket: ClientSocket, ms = 3000): Promise<void> {
   await Promise.race([
-    next(socket, "connect"),
-    next<Error>(socket, "connect_error").then((err) => {
+    next(socket, "connect", ms),
+    next<Error>(socket, "connect_error", ms).then((err) => {
       throw new Error(`connect_error: ${err.message}`);
     }),
   ]);
+}
+
+/** A client that has connected. */
+export async function connected(url: string, opts: Partial<ManagerOptions & SocketOptions> = {}): Promise<ClientSocket> {
+  const socket = client(url, opts);
+  await whenConnected(socket);
   return socket;
 }
 
@@ -70,6 +75,12 @@ export async function until(check: () => boolean, ms = 3000, what = "condition")
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The calls a spied Node method (status, warn, error...) got on one node, oldest first (the test helper spies them). */
+export function callsOn(id: string, method: string): unknown[][] {
+  const node = helper.getNode(id);
+  return node[method].getCalls().filter((call: { thisValue: unknown }) => call.thisValue === node).map((call: { args: unknown[] }) => call.args);
+}
 
 /** Collects every msg a helper node receives. */
 export function collect(id: string): Array<Record<string, any>> {

@@ -4,14 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { freePort } from "./helpers";
-import { redisAnswers } from "./redis-ping";
+import { redisAnswers, START_REDIS, underCi } from "./redis-ping";
 
 /** The shared Redis of the scale-out tests (.ci/run starts it). */
 export const REDIS_PORT = 6379;
 export const REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}`;
-const START_IT = `redis-server --daemonize yes --bind 127.0.0.1 --port ${REDIS_PORT} --save "" --appendonly no`;
-
-const underCi = (): boolean => process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false";
 let warned = false;
 
 /**
@@ -22,7 +19,7 @@ let warned = false;
 export function needsRedis(opts: { binary?: boolean } = {}): void {
   before(async function () {
     let missing: string | undefined;
-    if (!(await redisAnswers(REDIS_PORT))) missing = `no Redis answers on 127.0.0.1:${REDIS_PORT} (start one: ${START_IT})`;
+    if (!(await redisAnswers(REDIS_PORT))) missing = `no Redis answers on 127.0.0.1:${REDIS_PORT} (start one: ${START_REDIS})`;
     else if (opts.binary && spawnSync("redis-server", ["--version"]).status !== 0) missing = "there is no redis-server binary to start private Redis servers (apt-get install redis-server)";
     if (!missing) return;
     if (underCi()) throw new Error(`the Redis scale-out tests must run under CI, but ${missing}`);

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import type { NodeStatus } from "node-red";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { registry } from "../nodes/core/server-registry";
-import { allNodes, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
+import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
 
 type Msg = Record<string, any>;
 
@@ -131,9 +131,7 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
     await assert.rejects(act("list-msg-namespace", { namespace: "/never" }), /socket-io-room\.errors\.unknownNamespace$/);
     assert.deepEqual((await act("list", { namespace: "/never" })).payload, [], "a Namespace setting wins over msg.namespace");
     await assert.rejects(act("list", { inRoom: { not: "a room" } }), /In room\(s\) must be a room name or an array of room names, not an object/);
-    const node = helper.getNode("leave-all");
-    const spy = node.status as unknown as { getCalls(): Array<{ thisValue: unknown; args: [NodeStatus] }> };
-    const status = spy.getCalls().filter((call) => call.thisValue === node).at(-1)?.args[0];
+    const status = callsOn("leave-all", "status").at(-1)?.[0] as NodeStatus | undefined;
     assert.deepEqual([status?.fill, status?.shape], ["red", "ring"]);
   });
 });

@@ -1,6 +1,6 @@
-import { io as ioClient, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
+import type { ManagerOptions, Socket as ClientSocket, SocketOptions } from "socket.io-client";
 import WebSocket from "ws";
-import { freePort, next, until } from "./helpers";
+import { client, freePort, next, until, whenConnected } from "./helpers";
 import { startNodeRed, waitListening, type NodeRedProcess } from "./node-red-process";
 
 /**
@@ -192,16 +192,12 @@ export class Clients {
 
   /** A connected client; with `rooms`, it has joined them through the flow. Records every "news" payload. */
   async connect(url: string, rooms: string[] = [], opts: Partial<ManagerOptions & SocketOptions> = {}): Promise<ClientSocket & { news: unknown[] }> {
-    const socket = ioClient(url, { transports: ["websocket"], reconnection: false, forceNew: true, ...opts }) as ClientSocket & { news: unknown[] };
+    const socket = client(url, opts) as ClientSocket & { news: unknown[] };
     this.open.add(socket);
+    // Listening before the connection: a recovered session's missed events arrive with it.
     socket.news = [];
     socket.on("news", (payload: unknown) => socket.news.push(payload));
-    await Promise.race([
-      next(socket, "connect", 5000),
-      next<Error>(socket, "connect_error", 5000).then((err) => {
-        throw new Error(`connect_error: ${err.message}`);
-      }),
-    ]);
+    await whenConnected(socket, 5000);
     for (const room of rooms) await socket.timeout(3000).emitWithAck("join", room);
     return socket;
   }

@@ -40,11 +40,12 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
       const prefix = uniquePrefix();
       await deployEverywhere([A, B], scaleOutFlow({ adapter, redisUrl: redis!.url, prefix, password: PASSWORD, recovery: streams }));
       for (const i of [A, B]) assert.ok(!readFileSync(join(i.red.userDir, "flows.json"), "utf8").includes(PASSWORD), "the password is in flows.json");
-      const unreachableLines = (i: Instance): string[] => linesOf(i, new RegExp(`Redis at ${redis!.url} is unreachable \\(`));
-      const [unreachableBefore, backBefore] = [A, B].map((i) => [unreachableLines(i).length, linesOf(i, /is reachable again after/).length]).reduce(
-        (acc, [u, r]) => [acc[0] + u, acc[1] + r],
-        [0, 0],
-      );
+      // Lines of both instances' logs: Redis unreachable, and Redis reachable again.
+      const logCounts = (): [number, number] => {
+        const count = (re: RegExp): number => [A, B].reduce((n, i) => n + linesOf(i, re).length, 0);
+        return [count(new RegExp(`Redis at ${redis!.url} is unreachable \\(`)), count(/is reachable again after/)];
+      };
+      const [unreachableBefore, backBefore] = logCounts();
 
       const a1 = await clients.connect(A.ioUrl, ["r"]);
       assert.equal((await B.post("/emit/rooms", { event: "news", room: "r", data: "before" })).status, 200);
@@ -52,16 +53,15 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
 
       // With Streams, a client of A in room "rr" loses its connection just before Redis dies: A keeps its session in Redis.
       let session: { pid: string; offset: string; id: string } | undefined;
-      let rrEmit: ((data: string) => Promise<void>) | undefined;
+      // The flow answers the HTTP request as it emits: a witness in room "rr" shows when an event is in the stream.
+      let witness: Awaited<ReturnType<Clients["connect"]>> | undefined;
+      const emitToRr = async (data: string): Promise<void> => {
+        assert.equal((await B.post("/emit/rooms", { event: "news", room: "rr", data })).status, 200);
+        await until(() => datas(witness!).includes(data), 3000, `"${data}" to reach the witness`);
+      };
       if (streams) {
         const c = await clients.connect(A.ioUrl, ["rr"]);
-        // The flow answers the HTTP request as it emits: a witness in the room shows when an event is in the stream.
-        const witness = await clients.connect(A.ioUrl, ["rr"]);
-        const emitToRr = async (data: string): Promise<void> => {
-          assert.equal((await B.post("/emit/rooms", { event: "news", room: "rr", data })).status, 200);
-          await until(() => datas(witness).includes(data), 3000, `"${data}" to reach the witness`);
-        };
-        rrEmit = emitToRr;
+        witness = await clients.connect(A.ioUrl, ["rr"]);
         await emitToRr("seen");
         await until(() => datas(c).includes("seen"), 3000, "the news before the drop");
         const { _pid: pid, _lastOffset: offset } = c as unknown as { _pid: string; _lastOffset: string };
@@ -128,16 +128,13 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
       assert.deepEqual(await B.post("/instances", { event: "whoami", payload: "back?" }), { status: 200, body: ["A:back?"] });
       if (session) {
         // The client comes back, through the load balancer to B, with its session: it gets what it missed on both sides of the outage.
-        await rrEmit!("missed after the outage");
+        await emitToRr("missed after the outage");
         const back = await clients.connect(B.ioUrl, [], { auth: { pid: session.pid, offset: session.offset } });
         assert.equal(back.id, session.id, "the same socket id: the session outlived the Redis restart");
         await until(() => datas(back).length === 2, 3000, "the news it missed");
         assert.deepEqual(datas(back), ["missed before the outage", "missed after the outage"]);
       }
-      const [unreachableAfter, backAfter] = [A, B].map((i) => [unreachableLines(i).length, linesOf(i, /is reachable again after/).length]).reduce(
-        (acc, [u, r]) => [acc[0] + u, acc[1] + r],
-        [0, 0],
-      );
+      const [unreachableAfter, backAfter] = logCounts();
       assert.equal(unreachableAfter - unreachableBefore, 2, "one line per instance for the outage, not one per retry");
       assert.equal(backAfter - backBefore, 2, "one line per instance when Redis is back");
       for (const i of [A, B]) assert.deepEqual(crashesOf(i), [], i.red.output());

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { NodeStatus } from "node-red";
 import { registry } from "../nodes/core/server-registry";
-import { allNodes, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
+import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
 import { forgetPrefix, needsRedis, REDIS_URL, startPrivateRedis, uniquePrefix, type PrivateRedis } from "./redis-tools";
 
 type Msg = Record<string, any>;
@@ -13,9 +13,7 @@ function onTab(nodes: FlowNode[]): FlowNode[] {
 
 /** The statuses a node set so far (node.status is a sinon spy in the test helper). */
 function statusesOf(id: string): NodeStatus[] {
-  const node = helper.getNode(id);
-  const spy = node.status as unknown as { getCalls(): Array<{ thisValue: unknown; args: [NodeStatus] }> };
-  return spy.getCalls().filter((call) => call.thisValue === node).map((call) => call.args[0]);
+  return callsOn(id, "status").map((args) => args[0] as NodeStatus);
 }
 
 /** Waits until a node's last status has this i18n key (the test helper's RED._ returns the key). */
@@ -26,9 +24,7 @@ async function statusBecomes(id: string, key: string, ms = 5000): Promise<NodeSt
 
 /** What a node wrote with node.warn (a spy in the test helper). */
 function warningsOf(id: string): string[] {
-  const node = helper.getNode(id);
-  const spy = node.warn as unknown as { getCalls(): Array<{ thisValue: unknown; args: [unknown] }> };
-  return spy.getCalls().filter((call) => call.thisValue === node).map((call) => String(call.args[0]));
+  return callsOn(id, "warn").map((args) => String(args[0]));
 }
 
 /** Unhandled rejections while a test runs: a Node-RED process would have crashed on any of them. */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { registry } from "../nodes/core/server-registry";
 import type { ServerEntry } from "../nodes/core/server-entry";
-import { allNodes, cleanup, client, connected, freePort, helper, next, serverConfig, until } from "./helpers";
+import { allNodes, callsOn, cleanup, client, connected, freePort, helper, next, serverConfig, until } from "./helpers";
 
 // Node-RED's tls-config node, as users pick it in the server's "Use TLS" setting.
 const tlsConfigNode: unknown = require("@node-red/nodes/core/network/05-tls.js");
@@ -59,12 +59,6 @@ function echo(server: string, event = "ping", reply = "pong", suffix = ""): Reco
     { id: `on${suffix}`, type: "socket-io-on", server, namespace: "/", listenFor: "event", event, wires: [[`emit${suffix}`]] },
     { id: `emit${suffix}`, type: "socket-io-emit", server, namespace: "/", event: reply, eventType: "str", target: "socket", wires: [] },
   ];
-}
-
-/** The calls a spied Node method (error, status...) got on one node, oldest first. */
-function callsOn(id: string, method: string): unknown[][] {
-  const node = helper.getNode(id);
-  return node[method].getCalls().filter((call: { thisValue: unknown }) => call.thisValue === node).map((call: { args: unknown[] }) => call.args);
 }
 
 /** The server a config node got from the registry. */

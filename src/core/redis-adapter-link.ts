@@ -371,28 +371,25 @@ export class RedisAdapterLink {
 
   private refresh(): void {
     if (this.closed) return;
-    let state: RedisState = "connected";
-    let reason: string | undefined;
-    if (this.stalled !== undefined && this.pub.isReady) {
-      state = "unreachable";
-      reason = this.stalled;
-    }
-    for (const client of state === "unreachable" ? [] : this.clients) {
-      if (!client.isOpen && !this.failing.has(client)) continue;
-      if (client.isReady) continue;
-      const failure = this.failing.get(client);
-      if (failure !== undefined) {
-        state = "unreachable";
-        reason = failure;
-        break;
-      }
-      state = "connecting";
-    }
+    const [state, reason] = this.currentState();
     if (state === this.stateNow) return;
     this.stateNow = state;
     this.reasonNow = reason;
     this.report(state, reason);
     for (const fn of this.watchers) fn(state, reason);
+  }
+
+  /** Unreachable while the publishing connection stalls or any client's last attempt failed; connecting while one is not ready yet. */
+  private currentState(): [RedisState, string | undefined] {
+    if (this.stalled !== undefined && this.pub.isReady) return ["unreachable", this.stalled];
+    let state: RedisState = "connected";
+    for (const client of this.clients) {
+      if (client.isReady || (!client.isOpen && !this.failing.has(client))) continue;
+      const failure = this.failing.get(client);
+      if (failure !== undefined) return ["unreachable", failure];
+      state = "connecting";
+    }
+    return [state, undefined];
   }
 
   private report(state: RedisState, reason: string | undefined): void {

@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeMessage } from "node-red";
+import { toRoomList } from "./core/emit-target";
 
 /** Reads one setting of a node for a msg. */
 export type SettingReader = (msg: NodeMessage) => unknown;
@@ -29,4 +30,13 @@ export function settingReader(RED: NodeAPI, node: Node, value: unknown, type: st
 /** True for a setting left blank, so that the msg property is used instead. */
 export function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === "string" && value.trim() === "") || (Array.isArray(value) && value.length === 0);
+}
+
+/**
+ * The rooms of a setting (named `label` in errors), or of the msg property `msgLabel` holding
+ * `fromMsg` when the setting is blank.
+ * @throws EmitError when the value is not a room name or a list of them
+ */
+export function roomsOf(setting: unknown, label: string, fromMsg: unknown, msgLabel: string): string[] {
+  return isBlank(setting) ? toRoomList(fromMsg, msgLabel) : toRoomList(setting, label);
 }

@@ -1,4 +1,6 @@
 import type { Node, NodeAPI, NodeStatus } from "node-red";
+import { describe } from "./core/emit-target";
+import type { NamespaceHub } from "./core/namespace-hub";
 import type { ServerEntry } from "./core/server-entry";
 import { failed, ok, short, waiting, type StatusThrottle } from "./node-status";
 
@@ -71,4 +73,18 @@ export function serverStatus(RED: NodeAPI, entry: ServerEntry, clients?: string)
 export function checkNamespace(value: unknown): string | undefined {
   const ns = value === undefined || value === null || value === "" ? "/" : String(value).trim();
   return /^\/[^\s]*$/.test(ns) ? ns : undefined;
+}
+
+/**
+ * The namespace a msg acts on: the node's Namespace setting, else msg.namespace, else "/". Only a
+ * namespace some node of the server is configured with exists. `type` is the node type whose i18n
+ * keys (`errors.namespaceType`, `errors.unknownNamespace`) word the errors.
+ * @throws when msg.namespace is not a string, or names no configured namespace
+ */
+export function namespaceFor(RED: NodeAPI, type: string, entry: ServerEntry, setting: string | undefined, fromMsg: unknown): NamespaceHub {
+  const name = setting ?? (fromMsg === undefined ? "/" : fromMsg);
+  if (typeof name !== "string") throw new Error(RED._(`${type}.errors.namespaceType`, { kind: describe(name) }));
+  const hub = entry.namespace(name);
+  if (!hub) throw new Error(RED._(`${type}.errors.unknownNamespace`, { namespace: name }));
+  return hub;
 }

@@ -3,13 +3,8 @@ import { inBatch } from "./core/emit-batch";
 import { describe, emitTo, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
 import { FlowNodeKit } from "./flow-node-kit";
 import { argumentsToSend, RESERVED_INSTANCE_EVENTS } from "./core/event-router";
-import { isBlank, readPerMessage, settingReader, type SettingReader } from "./node-setting";
-import { checkNamespace, linkServer, serverStatus } from "./server-link";
-
-/** The rooms of a setting, or of the msg property when the setting is blank. */
-function roomsOf(setting: unknown, fromMsg: unknown, what: string): string[] {
-  return isBlank(setting) ? toRoomList(fromMsg, what) : toRoomList(setting, "Rooms");
-}
+import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./node-setting";
+import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./server-link";
 
 interface EmitDef extends NodeDef {
   server: string;
@@ -81,13 +76,7 @@ export = function (RED: NodeAPI): void {
         if (!entry && target !== "socket" && target !== "broadcast" && target !== "ack") {
           throw new Error(RED._("socket-io-emit.errors.noServer"));
         }
-        let namespace;
-        if (target === "all" || target === "rooms" || target === "instances") {
-          const name = namespaceSetting ?? (msg.namespace === undefined ? "/" : msg.namespace);
-          if (typeof name !== "string") throw new Error(RED._("socket-io-emit.errors.namespaceType", { kind: describe(name) }));
-          namespace = entry!.namespace(name)?.nsp;
-          if (!namespace) throw new Error(RED._("socket-io-emit.errors.unknownNamespace", { namespace: name }));
-        }
+        const namespace = target === "all" || target === "rooms" || target === "instances" ? namespaceFor(RED, "socket-io-emit", entry!, namespaceSetting, msg.namespace).nsp : undefined;
         if (target === "instances") {
           // The in-memory adapter only warns on the console that it cannot: say it here, catchably.
           if (!entry!.redis) throw new Error(RED._("socket-io-emit.errors.instancesNeedRedis"));
@@ -101,8 +90,8 @@ export = function (RED: NodeAPI): void {
           namespace,
           event: event as string,
           args: argumentsToSend(msg.payload, msg.args),
-          rooms: usesRooms ? roomsOf(read.rooms(msg), msg.room, "msg.room") : [],
-          except: usesRooms ? roomsOf(read.except(msg), msg.except, "msg.except") : [],
+          rooms: usesRooms ? roomsOf(read.rooms(msg), "Rooms", msg.room, "msg.room") : [],
+          except: usesRooms ? roomsOf(read.except(msg), "Except", msg.except, "msg.except") : [],
           socket: msg.socket,
           ack: msg.ack,
           volatile: def.volatile === true,

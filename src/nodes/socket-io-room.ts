@@ -3,9 +3,9 @@ import { describe, toRoomList } from "./core/emit-target";
 import { RoomMembers } from "./core/room-members";
 import type { ServerEntry } from "./core/server-entry";
 import { SocketGoneError, SocketHandle } from "./core/socket-handle";
-import { isBlank, readPerMessage, settingReader, type SettingReader } from "./node-setting";
+import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./node-setting";
 import { FlowNodeKit } from "./flow-node-kit";
-import { checkNamespace, linkServer, serverStatus } from "./server-link";
+import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./server-link";
 
 interface RoomDef extends NodeDef {
   /** "socket": msg.socket (the default); "room": every socket in the rooms of `inRooms`, on every instance. */
@@ -69,8 +69,7 @@ export = function (RED: NodeAPI): void {
 
     /** The rooms to join or leave: the Rooms setting, else msg.room. */
     const roomsFor = (msg: NodeMessageInFlow): string[] => {
-      const setting = readRooms(msg);
-      const rooms = isBlank(setting) ? toRoomList(msg.room, "msg.room") : toRoomList(setting, "Rooms");
+      const rooms = roomsOf(readRooms(msg), "Rooms", msg.room, "msg.room");
       if (rooms.length === 0) throw new Error(RED._("socket-io-room.errors.noRoom"));
       return rooms;
     };
@@ -89,12 +88,8 @@ export = function (RED: NodeAPI): void {
     /** Acts on every socket in the rooms (every socket of the namespace without rooms), on every instance. */
     const onRoom = async (msg: NodeMessageInFlow): Promise<void> => {
       if (!entry) throw new Error(RED._("socket-io-room.errors.noServer"));
-      const name = namespaceSetting ?? (msg.namespace === undefined ? "/" : msg.namespace);
-      if (typeof name !== "string") throw new Error(RED._("socket-io-room.errors.namespaceType", { kind: describe(name) }));
-      const hub = entry.namespace(name);
-      if (!hub) throw new Error(RED._("socket-io-room.errors.unknownNamespace", { namespace: name }));
-      const setting = readInRooms(msg);
-      const inRooms = isBlank(setting) ? toRoomList(msg.inRoom, "msg.inRoom") : toRoomList(setting, "In room(s)");
+      const hub = namespaceFor(RED, "socket-io-room", entry, namespaceSetting, msg.namespace);
+      const inRooms = roomsOf(readInRooms(msg), "In room(s)", msg.inRoom, "msg.inRoom");
       const members = new RoomMembers(hub.nsp, inRooms, entry.redis !== undefined);
       if (action === "join") members.join(roomsFor(msg));
       else if (action === "leave") members.leave(roomsFor(msg));
