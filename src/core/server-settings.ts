@@ -11,7 +11,10 @@ export interface ServerSettings {
   port: number;
   /** @default "/socket.io" */
   path: string;
-  /** "*" for any origin, else the allowed origins; an empty list allows the same origin only. */
+  /**
+   * "*" for any origin, else the allowed origins (which may include "null" and "file://", the origins
+   * some devices and local pages send); an empty list allows the same origin only.
+   */
   corsOrigins: "*" | string[];
   /** @default true */
   serveClient: boolean;
@@ -25,6 +28,22 @@ export interface ServerSettings {
   recovery: boolean;
   /** @default 120000 */
   recoveryDuration: number;
+  /**
+   * Recovered connections skip the middleware flow (Socket.IO's `skipMiddlewares`). Off: a recovered
+   * connection goes through the middleware like any other, with `msg.recovered` true. @default false
+   */
+  recoverySkipMiddleware: boolean;
+  /** Events per second one socket may send; 0 turns the limit off. @default 0 */
+  eventRate: number;
+  /** How many events above the rate a socket may send at once. @default eventRate */
+  eventBurst: number;
+  /** How long a connection may stay without joining a namespace before it is closed (ms). @default 45000 */
+  connectTimeout: number;
+  /**
+   * On Node-RED's own server: run Node-RED's `httpNodeAuth` and `httpNodeMiddleware` for the Socket.IO
+   * endpoint (polling requests and WebSocket upgrades). @default false (flows saved before it existed)
+   */
+  httpNodeSecurity: boolean;
   /** TLS options from a tls-config node, for an own port. */
   tls?: SecureContextOptions;
   /** Advanced Socket.IO options, merged last. */
@@ -99,12 +118,20 @@ export function parseOptionsJson(raw: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Origins that are not scheme://host: a sandboxed or local page sends "null", some apps "file://". */
+export const LITERAL_ORIGINS: readonly string[] = ["null", "file://"];
+
 function origins(raw: unknown): "*" | string[] {
   const text = raw === undefined || raw === null ? "*" : String(raw).trim();
   if (text === "*") return "*";
-  const list = text.split(",").map((o) => o.trim().replace(/\/+$/, "")).filter(Boolean);
+  const list = text
+    .split(",")
+    .map((o) => o.trim())
+    .map((o) => (/^file:\/*$/i.test(o) ? "file://" : o.replace(/\/+$/, "")))
+    .filter(Boolean);
   if (list.includes("*")) return "*";
   for (const origin of list) {
+    if (LITERAL_ORIGINS.includes(origin)) continue;
     if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(origin)) {
       throw new SettingsError(`allowed origin "${origin}" is not an origin: write scheme, host and optional port, e.g. https://example.com:8443`);
     }
@@ -154,6 +181,13 @@ function scaleOut(raw: Record<string, unknown>, credentials: ServerCredentials):
   };
 }
 
+/** The per-socket event limit: blank or 0 rate is off; a blank burst is the rate. */
+function eventLimit(raw: Record<string, unknown>): { eventRate: number; eventBurst: number } {
+  const eventRate = integer(raw.eventRate, "event rate limit", 0, 0);
+  const eventBurst = eventRate === 0 ? 0 : integer(raw.eventBurst, "event burst", eventRate, 1);
+  return { eventRate, eventBurst };
+}
+
 /**
  * Checks a config node's raw properties and fills in defaults.
  * @param credentials the config node's credentials (Redis username and password)
@@ -176,6 +210,10 @@ export function parseServerSettings(raw: Record<string, unknown>, tls?: SecureCo
     maxHttpBufferSize: integer(raw.maxHttpBufferSize, "max message size", 1_000_000, 1),
     recovery: flag(raw.recovery, false),
     recoveryDuration: integer(raw.recoveryDuration, "recovery duration", 120_000, 1),
+    recoverySkipMiddleware: flag(raw.recoverySkipMiddleware, false),
+    ...eventLimit(raw),
+    connectTimeout: integer(raw.connectTimeout, "connect timeout", 45_000, 1),
+    httpNodeSecurity: listen === "nodered" && flag(raw.httpNodeSecurity, false),
     tls: listen === "port" ? tls : undefined,
     options: parseOptionsJson(raw.options),
     scaleOut: scaleOut(raw, credentials),
@@ -203,17 +241,28 @@ export function differences(a: string, b: string): string[] {
   return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
 }
 
+/** The scheme a request came in on: TLS here, or what a TLS-terminating proxy says it received. */
+function schemeOf(req: IncomingMessage): string {
+  if ((req.socket as { encrypted?: boolean } | undefined)?.encrypted) return "https";
+  const forwarded = req.headers["x-forwarded-proto"];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim().toLowerCase();
+  return first === "https" ? "https" : "http";
+}
+
 /**
  * Whether a request may connect, by its Origin header. Browsers apply CORS to polling only, so the
  * same check runs in `allowRequest` for WebSocket connections too. A request without an Origin
- * (a non-browser client) is allowed.
+ * (a non-browser client) is allowed. With a list, only the listed origins pass: a same-origin
+ * fallback would trust the Host header, which a DNS-rebinding page controls. With an empty list
+ * (same origin only) the Origin must match the Host and the scheme the request came in on.
  */
 export function originAllowed(allowed: "*" | string[], req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   if (!origin || allowed === "*") return true;
-  if (allowed.includes(origin)) return true;
+  if (allowed.length > 0) return allowed.includes(origin);
   try {
-    return new URL(origin).host === req.headers.host;
+    const url = new URL(origin);
+    return url.host === req.headers.host && url.protocol === `${schemeOf(req)}:`;
   } catch {
     return false;
   }
@@ -227,6 +276,7 @@ export function socketIoOptions(s: ServerSettings): Partial<ServerOptions> {
     pingInterval: s.pingInterval,
     pingTimeout: s.pingTimeout,
     maxHttpBufferSize: s.maxHttpBufferSize,
+    connectTimeout: s.connectTimeout,
     allowRequest: (req, callback) => {
       if (originAllowed(s.corsOrigins, req)) callback(null, true);
       else callback("origin not allowed", false);
@@ -234,6 +284,6 @@ export function socketIoOptions(s: ServerSettings): Partial<ServerOptions> {
   };
   if (s.corsOrigins === "*") base.cors = { origin: "*" };
   else if (s.corsOrigins.length > 0) base.cors = { origin: s.corsOrigins, credentials: true };
-  if (s.recovery) base.connectionStateRecovery = { maxDisconnectionDuration: s.recoveryDuration, skipMiddlewares: true };
+  if (s.recovery) base.connectionStateRecovery = { maxDisconnectionDuration: s.recoveryDuration, skipMiddlewares: s.recoverySkipMiddleware };
   return { ...base, ...s.options };
 }
