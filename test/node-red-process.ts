@@ -18,6 +18,11 @@ export interface NodeRedProcess {
   deploy(flows: unknown[], type?: "full" | "nodes" | "flows"): Promise<void>;
   /** GETs an admin/http path as JSON. */
   getJson<T = unknown>(path: string): Promise<T>;
+  /**
+   * The runtime's heap in bytes after full garbage collections, measured inside the Node-RED process
+   * (start it with `heapProbe: true`).
+   */
+  heapAfterGc(): Promise<number>;
   /** Sends SIGINT; resolves with how long the process took to exit (ms). */
   stop(): Promise<number>;
 }
@@ -30,7 +35,16 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   /** Environment variables for the runtime. */
   env?: Record<string, string>;
+  /**
+   * JavaScript source of an object literal merged over `settings`, for settings JSON cannot hold
+   * (functions such as httpNodeMiddleware), e.g. `{ httpNodeMiddleware: (req, res, next) => next() }`.
+   */
+  settingsJs?: string;
+  /** Runs the runtime with --expose-gc and the heap probe, so `heapAfterGc()` works. */
+  heapProbe?: boolean;
 }
+
+const HEAP_PROBE = resolve(__dirname, "heap-probe.js");
 
 /** A fresh user dir with this package installed (linked) into its node_modules. */
 export function makeUserDir(): string {
@@ -54,10 +68,12 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
     editorTheme: { tours: false },
     ...opts.settings,
   };
-  writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-  const proc = spawn(process.execPath, [RED_JS, "--userDir", userDir, "--settings", settingsFile], {
+  const extra = opts.settingsJs ? `, (${opts.settingsJs})` : "";
+  writeFileSync(settingsFile, `module.exports = Object.assign(${JSON.stringify(settings, null, 2)}${extra});\n`);
+  const nodeArgs = opts.heapProbe ? ["--expose-gc", "--require", HEAP_PROBE] : [];
+  const proc = spawn(process.execPath, [...nodeArgs, RED_JS, "--userDir", userDir, "--settings", settingsFile], {
     env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false", ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: opts.heapProbe ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
   });
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -99,6 +115,18 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
       const res = await request(path, { headers: { accept: "application/json" } });
       if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
       return (await res.json()) as T;
+    },
+    heapAfterGc() {
+      if (!opts.heapProbe) return Promise.reject(new Error("start the runtime with heapProbe: true"));
+      return new Promise<number>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error("the heap probe did not answer within 10 s")), 10_000);
+        proc.once("message", (m: { heapUsed?: number }) => {
+          clearTimeout(timer);
+          if (typeof m?.heapUsed === "number") res(m.heapUsed);
+          else rej(new Error(`the heap probe answered ${JSON.stringify(m)}`));
+        });
+        proc.send("heap");
+      });
     },
     async stop() {
       const started = Date.now();

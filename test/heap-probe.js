@@ -1,0 +1,16 @@
+// Preloaded into a Node-RED process started with --expose-gc: answers "heap" on the IPC channel
+// with the heap in use after full collections, so tests measure memory inside the runtime, not RSS.
+"use strict";
+if (typeof process.send === "function" && typeof global.gc === "function") {
+  process.on("message", (message) => {
+    if (message !== "heap") return;
+    // Several passes: weak maps and finalizers free more on the second and third.
+    for (let i = 0; i < 3; i++) global.gc();
+    setImmediate(() => {
+      global.gc();
+      process.send({ heapUsed: process.memoryUsage().heapUsed });
+    });
+  });
+  // The IPC channel must not keep a runtime alive that was asked to stop.
+  process.channel?.unref();
+}
