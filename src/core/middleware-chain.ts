@@ -31,6 +31,9 @@ export class RefusedError extends Error {
   }
 }
 
+/** What a client is told when the middleware of a namespace cannot run (its start node's settings are bad). */
+export const MISCONFIGURED = "unauthorized: the server cannot check connections to this namespace (its middleware is misconfigured)";
+
 const RESTART = Symbol("restart");
 /** A connection restarts the chain at most this many times when steps are replaced under it. */
 const MAX_RESTARTS = 3;

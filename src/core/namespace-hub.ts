@@ -2,9 +2,28 @@ import type { EventEmitter } from "node:events";
 import type { Namespace, Socket } from "socket.io";
 import type { DeployGate } from "./deploy-gate";
 import { clientArguments, EventRouter, RESERVED_INSTANCE_EVENTS, ROOM_EVENTS, type RoomEvent, type Subscriber, type Topic } from "./event-router";
+import { EventBucket, type EventLimit } from "./event-rate-limit";
 import type { Logger } from "./logger";
-import { MiddlewareChain } from "./middleware-chain";
+import { MiddlewareChain, RefusedError } from "./middleware-chain";
+import { RateLimitedReport } from "./rate-limited-report";
 import { SocketHandle } from "./socket-handle";
+
+/** After this many refused attempts to join a namespace, a connection is closed: no endless guessing. */
+export const MAX_REFUSALS = 5;
+// Engine.IO connection (Socket.IO's Client) -> refused attempts, over all namespaces of a server.
+const refusals = new WeakMap<object, number>();
+
+/** What a hub limits per socket and connection. */
+export interface HubLimits {
+  /** Events per second each socket may send; undefined for no limit. */
+  events?: EventLimit;
+}
+
+/** Socket.IO's session store, as far as the hub wraps it (the in-memory one keeps sessions in a Map). */
+interface SessionStore {
+  restoreSession(pid: string, offset: string): Promise<{ sid: string } | null> | null;
+  sessions?: Map<string, unknown>;
+}
 
 /** Calls `fn` at most once; later calls return false. */
 export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => boolean {
@@ -31,15 +50,31 @@ export class NamespaceHub {
   private readonly countWatchers = new Set<(count: number) => void>();
   /** Names of the instance events the namespace already listens for: one listener per name. */
   private readonly instanceEvents = new Set<string>();
+  /** Connections with an attempt to join this namespace in the middleware: one at a time each. */
+  private readonly attempting = new WeakSet<object>();
+  /** Session ids being restored right now: a session is handed out once. */
+  private readonly restoring = new Set<string>();
+  private readonly dropped: RateLimitedReport;
+  private readonly flooded: RateLimitedReport;
+  private readonly closedForRefusals: RateLimitedReport;
 
   constructor(
     readonly nsp: Namespace,
     private readonly serverKey: string,
     gate: DeployGate,
     log: Logger,
+    private readonly limits: HubLimits = {},
   ) {
     this.router = new EventRouter(gate, log);
     this.chain = new MiddlewareChain(gate);
+    const where = `namespace "${nsp.name}"`;
+    const limit = limits.events ? `${limits.events.rate} events/s, burst ${limits.events.burst}` : "";
+    this.dropped = new RateLimitedReport((n) => log.warn(`${n} events from clients over the event rate limit (${limit}) were dropped in ${where}`));
+    this.flooded = new RateLimitedReport((n) => log.warn(`${n} clients far over the event rate limit (${limit}) were disconnected from ${where}`));
+    this.closedForRefusals = new RateLimitedReport((n) =>
+      log.warn(`${n} connections were closed after ${MAX_REFUSALS} refused attempts to join a namespace (last in ${where})`),
+    );
+    this.guardSessions(nsp.adapter as unknown as SessionStore);
     nsp.use((socket, next) => this.admit(socket, next));
     nsp.on("connection", (socket: Socket) => this.connected(socket));
     for (const name of ROOM_EVENTS) {
@@ -87,29 +122,97 @@ export class NamespaceHub {
     return handle;
   }
 
+  /** Writes what the reports still count (the server is closing). */
+  close(): void {
+    this.router.clear();
+    this.dropped.stop();
+    this.flooded.stop();
+    this.closedForRefusals.stop();
+  }
+
+  /**
+   * A connection attempt. One connection may have one attempt in the middleware per namespace: a
+   * client that sends CONNECT again meanwhile is refused at once, so 20,000 CONNECT packets cost one
+   * middleware run, not 20,000. A connection refused MAX_REFUSALS times is closed.
+   */
   private admit(socket: Socket, next: (err?: Error) => void): void {
+    const client = socket.client;
+    if (this.attempting.has(client)) {
+      this.refuse(socket, next, new RefusedError("a connection to this namespace is already being set up"));
+      return;
+    }
+    // Until the socket has connected or been refused; Socket.IO itself closes a connection that
+    // sends CONNECT for a namespace it has already joined.
+    this.attempting.add(client);
     if (this.chain.size === 0 && this.router.gateOpen) {
       next();
       return;
     }
     this.pending.set(socket.id, socket);
-    this.chain.run(this.handleOf(socket)).then(
-      (refusal) => {
-        this.pending.delete(socket.id);
-        next(refusal);
-      },
-      (err: Error) => {
-        this.pending.delete(socket.id);
-        next(err);
-      },
-    );
+    const finish = (refusal: Error | undefined): void => {
+      this.pending.delete(socket.id);
+      if (!refusal) {
+        next();
+        return;
+      }
+      this.attempting.delete(client);
+      this.refuse(socket, next, refusal);
+    };
+    this.chain.run(this.handleOf(socket)).then(finish, finish);
+  }
+
+  private refuse(socket: Socket, next: (err?: Error) => void, refusal: Error): void {
+    next(refusal);
+    const client = socket.client;
+    const count = (refusals.get(client) ?? 0) + 1;
+    refusals.set(client, count);
+    if (count === MAX_REFUSALS) {
+      this.closedForRefusals.add();
+      // After Socket.IO has sent the CONNECT_ERROR (it does so on the next tick).
+      setImmediate(() => socket.conn.close());
+    }
+  }
+
+  /**
+   * Connection-state recovery hands a session out once, and never while a socket with its id is
+   * connected or being admitted: a replayed pid/offset gets a new socket, which the middleware sees.
+   */
+  private guardSessions(store: SessionStore): void {
+    if (typeof store.restoreSession !== "function") return;
+    const restore = store.restoreSession.bind(store);
+    store.restoreSession = async (pid, offset) => {
+      if (this.restoring.has(pid)) return null;
+      this.restoring.add(pid);
+      try {
+        const session = await restore(pid, offset);
+        if (!session) return null;
+        // The in-memory store keeps a session after restoring it; the Redis Streams store deletes it.
+        store.sessions?.delete(pid);
+        return this.findSocket(session.sid) ? null : session;
+      } finally {
+        this.restoring.delete(pid);
+      }
+    };
   }
 
   private connected(socket: Socket): void {
+    this.attempting.delete(socket.client);
     const handle = this.handleOf(socket);
     const router = this.router;
     router.route({ kind: "lifecycle", name: "connection", socket: handle, args: [] });
+    const bucket = this.limits.events && new EventBucket(this.limits.events);
     socket.onAny((event: string, ...args: unknown[]) => {
+      if (bucket) {
+        const verdict = bucket.take();
+        if (verdict !== "allow") {
+          this.dropped.add();
+          if (verdict === "disconnect" && socket.connected) {
+            this.flooded.add();
+            socket.disconnect(true);
+          }
+          return;
+        }
+      }
       const last = args[args.length - 1];
       const ack = typeof last === "function" ? once(args.pop() as (...a: unknown[]) => void) : undefined;
       router.route({ kind: "client", name: String(event), socket: handle, args: clientArguments(args), ack });

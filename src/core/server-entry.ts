@@ -88,7 +88,8 @@ export class ServerEntry {
   namespace(name: string, create = false): NamespaceHub | undefined {
     let hub = this.hubs.get(name);
     if (!hub && create) {
-      hub = new NamespaceHub(this.io.of(name), this.key, this.context.gate, this.context.log);
+      const { eventRate: rate, eventBurst: burst } = this.settings;
+      hub = new NamespaceHub(this.io.of(name), this.key, this.context.gate, this.context.log, { events: rate > 0 ? { rate, burst } : undefined });
       this.hubs.set(name, hub);
     }
     return hub;
@@ -141,7 +142,7 @@ export class ServerEntry {
     withdrawServer(this.key, this.resolver);
     this.setState("closed");
     this.stateWatchers.clear();
-    for (const hub of this.hubs.values()) hub.router.clear();
+    for (const hub of this.hubs.values()) hub.close();
     if (this.mountPoint && this.context.nodeRedServer) HttpMount.of(this.context.nodeRedServer).unmount(this.mountPoint);
     const server = this.httpServer;
     const closed = this.io.close();

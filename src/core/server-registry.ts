@@ -4,7 +4,11 @@ import { differences, fingerprint, type ServerSettings } from "./server-settings
 
 /** Raised when a config node wants a port that another one uses with other settings. */
 export class ServerConflictError extends Error {
-  constructor(message: string) {
+  /** @param entry the server already running there, with the other settings */
+  constructor(
+    message: string,
+    readonly entry: ServerEntry,
+  ) {
     super(message);
     this.name = "ServerConflictError";
   }
@@ -68,6 +72,7 @@ export class ServerRegistry {
         const where = settings.listen === "port" ? `port ${settings.port}` : "Node-RED's own HTTP server";
         throw new ServerConflictError(
           `${where} is already used by socket-io-server ${others[0]} with other settings (${differences(existing.fingerprint, fp).join(", ")}); use the same settings, or another port`,
+          existing,
         );
       }
       existing.owners.clear();

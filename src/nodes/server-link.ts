@@ -10,6 +10,11 @@ export interface ServerConfigNode extends Node {
   entry?: ServerEntry;
   /** Why there is no server. */
   failure?: Error;
+  /**
+   * When the settings clash with a server already running on the same port: that server. Its
+   * clients reach the namespaces this config node's middleware was meant to guard.
+   */
+  occupied?: ServerEntry;
 }
 
 /** Strings every node type shares live in the server node's catalog. */

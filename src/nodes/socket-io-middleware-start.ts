@@ -1,14 +1,22 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
-import type { MiddlewareStep } from "./core/middleware-chain";
+import { MISCONFIGURED, RefusedError, type MiddlewareStep } from "./core/middleware-chain";
+import { RateLimitedReport } from "./core/rate-limited-report";
+import type { ServerEntry } from "./core/server-entry";
 import { FlowNodeKit } from "./flow-node-kit";
-import { ok, waiting } from "./node-status";
-import { checkNamespace, linkServer } from "./server-link";
+import { failed, ok, short, waiting } from "./node-status";
+import { checkNamespace, linkServer, SHARED, type ServerConfigNode } from "./server-link";
 
 interface StartDef extends NodeDef {
   server: string;
   namespace: string;
   timeout: number | string;
   order: number | string;
+}
+
+/** The namespace a start node with a malformed Namespace setting was meant for: "chat" guards "/chat". */
+function intendedNamespace(value: unknown): string {
+  const text = value === undefined || value === null ? "" : String(value).trim();
+  return text.startsWith("/") ? text : `/${text}`;
 }
 
 export = function (RED: NodeAPI): void {
@@ -28,8 +36,34 @@ export = function (RED: NodeAPI): void {
         : !Number.isFinite(order)
           ? RED._("socket-io-middleware-start.errors.badOrder", { order: String(def.order) })
           : undefined;
+
+    // Fail closed: a start node that cannot run its flow still guards its namespace, refusing every
+    // connection attempt there until its settings are fixed. Otherwise the namespace would admit all.
+    const guard = (entry: ServerEntry | undefined, ns: string): void => {
+      if (!entry) return;
+      const refuseAll: MiddlewareStep = {
+        id: node.id,
+        order: Number.NEGATIVE_INFINITY,
+        timeoutMs: 1000,
+        run(_socket, next) {
+          next(new RefusedError(MISCONFIGURED));
+        },
+        timedOut: () => undefined,
+      };
+      kit.onClose(entry.namespace(ns, true)!.chain.add(refuseAll));
+    };
+    const config = def.server ? (RED.nodes.getNode(def.server) as ServerConfigNode | null) : null;
+
     if (problem) {
       kit.refuse(problem);
+      guard(config?.entry ?? config?.occupied, namespace ?? intendedNamespace(def.namespace));
+      return;
+    }
+    if (config && !config.entry && config.occupied) {
+      // The server's settings clash with the server already on that port: its clients reach this
+      // namespace, and no flow of ours checks them.
+      status.now(failed(short(config.failure?.message ?? RED._(`${SHARED}.status.error`))));
+      guard(config.occupied, namespace!);
       return;
     }
     const ready = (): void => status.set(ok(RED._("socket-io-middleware-start.status.ready", { namespace: namespace! })));
@@ -37,15 +71,20 @@ export = function (RED: NodeAPI): void {
     kit.onClose(link.unlink);
     if (!link.entry) return;
 
+    // One line per interval for connections the flow did not decide in time, however many there are.
+    const timeouts = new RateLimitedReport((count) => node.warn(RED._("socket-io-middleware-start.warn.timeout", { count, seconds })));
+    kit.onClose(() => timeouts.stop());
     const step: MiddlewareStep = {
       id: node.id,
       order,
       timeoutMs: seconds * 1000,
       run(socket, next) {
-        node.send({ payload: socket.handshake.auth, socket, next });
+        // A connection that resumes a session (connection-state recovery) is checked like any other;
+        // msg.recovered lets the flow decide it quickly.
+        node.send({ payload: socket.handshake.auth, socket, next, recovered: socket.live?.recovered === true });
       },
-      timedOut(socket) {
-        node.warn(RED._("socket-io-middleware-start.warn.timeout", { id: socket.id, seconds }));
+      timedOut() {
+        timeouts.add();
         status.now(waiting(RED._("socket-io-middleware-start.status.timedOut")));
       },
     };

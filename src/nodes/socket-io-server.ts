@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { SecureContextOptions } from "node:tls";
-import { registry } from "./core/server-registry";
+import { registry, ServerConflictError } from "./core/server-registry";
 import { parseServerSettings, type ServerCredentials } from "./core/server-settings";
 import { deployGateOf } from "./runtime-events";
 import type { ServerConfigNode } from "./server-link";
@@ -48,6 +48,7 @@ export = function (RED: NodeAPI): void {
       });
     } catch (err) {
       node.failure = err as Error;
+      if (err instanceof ServerConflictError) node.occupied = err.entry;
       node.error(RED._("socket-io-server.errors.settings", { error: (err as Error).message }));
     }
 
