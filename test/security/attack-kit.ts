@@ -31,12 +31,21 @@ export interface Canary {
   stop(): Promise<CanaryReport>;
 }
 
+const canaries = new Set<ClientSocket>();
+
+/** Closes every canary still running (afterEach: a test that failed midway never stopped its canary). */
+export function closeCanaries(): void {
+  for (const socket of canaries) socket.disconnect();
+  canaries.clear();
+}
+
 /**
  * A socket.io client that asks every 100 ms and measures each answer's round trip. Start it before
  * the attack and stop it after; an answer that never came counts as 10 s.
  */
 export async function startCanary(url: string, path = "/socket.io"): Promise<Canary> {
   const socket: ClientSocket = ioClient(url, { path, transports: ["websocket"], reconnection: true, forceNew: true, timeout: 5000 });
+  canaries.add(socket);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the canary did not connect within 5 s")), 5000);
     socket.once("connect", () => {
@@ -122,6 +131,7 @@ export function rawWebSocket(port: number, path = "/socket.io", headers: Record<
 export function closeRawConnections(): void {
   for (const ws of opened) ws.terminate();
   opened.clear();
+  closeCanaries();
 }
 
 /** Sends `count` frames in batches, yielding between batches so the test's own timers still run. */
@@ -136,4 +146,34 @@ export async function sendMany(conn: RawConnection, count: number, frame: (i: nu
     await new Promise((r) => setImmediate(r));
   }
   return sent;
+}
+
+/**
+ * Counts what reaches a point of a flow in a real Node-RED process: `countingFunction(name)` adds one
+ * to global context `name` per msg; `counterEndpoint()` serves GET /counts with every count as JSON.
+ */
+export function countingFunction(id: string, name: string, then: string, z = "tab", wires: string[] = []): FlowNode {
+  const func = `global.set(${JSON.stringify(name)}, (global.get(${JSON.stringify(name)}) || 0) + 1);\n${then}`;
+  return { id, type: "function", z, x: 300, y: 100, func, outputs: 1, wires: [wires] };
+}
+
+export function counterEndpoint(z = "tab"): FlowNode[] {
+  const read = `msg.payload = {}; for (const k of global.keys()) msg.payload[k] = global.get(k); return msg;`;
+  return [
+    { id: "counts-in", type: "http in", z, x: 100, y: 500, url: "/counts", method: "get", wires: [["counts-read"]] },
+    { id: "counts-read", type: "function", z, x: 300, y: 500, func: read, outputs: 1, wires: [["counts-out"]] },
+    { id: "counts-out", type: "http response", z, x: 500, y: 500, statusCode: "", headers: {}, wires: [] },
+  ];
+}
+
+/** The counts `counterEndpoint` serves. */
+export async function counts(adminUrl: string): Promise<Record<string, number>> {
+  const res = await fetch(`${adminUrl}/counts`);
+  if (!res.ok) throw new Error(`GET /counts: ${res.status}`);
+  return (await res.json()) as Record<string, number>;
+}
+
+/** The lines of a Node-RED log at a level ("warn", "error") that match `pattern`. */
+export function logLines(output: string, level: string, pattern: RegExp = /./): string[] {
+  return output.split("\n").filter((line) => line.includes(`[${level}]`) && pattern.test(line));
 }
