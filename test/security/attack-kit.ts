@@ -11,7 +11,7 @@ import type { FlowNode } from "../helpers";
 /** The nodes that answer the canary: an on node for "canary" wired to an emit node replying to the ack. */
 export function canaryNodes(server = "srv", z = "tab", namespace = "/"): FlowNode[] {
   return [
-    { id: "canary-on", type: "socket-io-on", z, x: 100, y: 300, server, namespace, eventType: "client", event: "canary", wires: [["canary-ack"]] },
+    { id: "canary-on", type: "socket-io-on", z, x: 100, y: 300, server, namespace, listenFor: "event", event: "canary", wires: [["canary-ack"]] },
     { id: "canary-ack", type: "socket-io-emit", z, x: 300, y: 300, server, namespace, target: "ack", event: "", wires: [] },
   ];
 }
