@@ -46,14 +46,42 @@ describe("server settings (core)", function () {
     assert.throws(() => parseServerSettings({ listen: "port", port: 1, path: "socket.io" }), /must start with "\/"/);
   });
 
-  it("checks the Origin header: listed, same origin, or none at all", function () {
+  it("checks the Origin header: listed, or none at all", function () {
     const allowed = parseServerSettings({ listen: "port", port: 1, corsOrigins: "https://good.example, http://localhost:3000/" }).corsOrigins;
     assert.ok(originAllowed(allowed, request({ origin: "https://good.example", host: "x:1" })));
     assert.ok(originAllowed(allowed, request({ origin: "http://localhost:3000", host: "x:1" })));
     assert.ok(originAllowed(allowed, request({ host: "x:1" })), "a non-browser client sends no Origin");
-    assert.ok(originAllowed(allowed, request({ origin: "http://x:1", host: "x:1" })), "same origin");
+    assert.ok(!originAllowed(allowed, request({ origin: "http://x:1", host: "x:1" })), "a list does not fall back to the Host header");
     assert.ok(!originAllowed(allowed, request({ origin: "https://evil.example", host: "x:1" })));
     assert.ok(originAllowed("*", request({ origin: "https://evil.example", host: "x:1" })));
+  });
+
+  it("with no origin listed allows the same origin only, by host and scheme", function () {
+    const sameOnly = parseServerSettings({ listen: "port", port: 1, corsOrigins: "" }).corsOrigins;
+    assert.deepEqual(sameOnly, []);
+    assert.ok(originAllowed(sameOnly, request({ origin: "http://x:1", host: "x:1" })));
+    assert.ok(!originAllowed(sameOnly, request({ origin: "https://x:1", host: "x:1" })), "another scheme");
+    assert.ok(originAllowed(sameOnly, request({ origin: "https://x:1", host: "x:1", "x-forwarded-proto": "https" })), "behind a TLS proxy");
+  });
+
+  it('takes "null" and "file://" as origins a user may list', function () {
+    const list = parseServerSettings({ listen: "port", port: 1, corsOrigins: "null, file:///, https://a.example" }).corsOrigins;
+    assert.deepEqual(list, ["null", "file://", "https://a.example"]);
+  });
+
+  it("reads the event rate limit, burst and connect timeout, with the defaults of flows saved before them", function () {
+    const old = parseServerSettings({ listen: "port", port: 1 });
+    assert.equal(old.eventRate, 0);
+    assert.equal(old.connectTimeout, 45000);
+    assert.equal(old.recoverySkipMiddleware, false);
+    assert.equal(old.httpNodeSecurity, false);
+    const limited = parseServerSettings({ listen: "port", port: 1, eventRate: "50", eventBurst: "", connectTimeout: 5000 });
+    assert.equal(limited.eventRate, 50);
+    assert.equal(limited.eventBurst, 50, "a blank burst is the rate");
+    assert.equal(socketIoOptions(limited).connectTimeout, 5000);
+    assert.throws(() => parseServerSettings({ listen: "port", port: 1, eventRate: "fast" }), /event rate limit must be a whole number/);
+    assert.equal(parseServerSettings({ listen: "port", port: 1, httpNodeSecurity: true }).httpNodeSecurity, false, "only on Node-RED's server");
+    assert.equal(parseServerSettings({ listen: "nodered", httpNodeSecurity: true }).httpNodeSecurity, true);
   });
 
   it("gives equal fingerprints for equal settings and names what differs", function () {
