@@ -71,6 +71,12 @@ export = function (RED: NodeAPI): void {
     kit.onClose(link.unlink);
     if (!link.entry) return;
 
+    // Socket.IO closes a connection that has joined no namespace within the server's connect timeout,
+    // also while its middleware flow is still deciding.
+    const connectTimeoutMs = link.entry.io.connectTimeout();
+    if (seconds * 1000 >= connectTimeoutMs) {
+      node.warn(RED._("socket-io-middleware-start.warn.connectTimeout", { seconds, connectTimeout: connectTimeoutMs }));
+    }
     // One line per interval for connections the flow did not decide in time, however many there are.
     const timeouts = new RateLimitedReport((count) => node.warn(RED._("socket-io-middleware-start.warn.timeout", { count, seconds })));
     kit.onClose(() => timeouts.stop());

@@ -1,0 +1,242 @@
+import type { EventEmitter } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Server, Socket } from "socket.io";
+import type { Logger } from "./logger";
+import { RateLimitedReport } from "./rate-limited-report";
+
+/**
+ * Packets one polling request may carry. socket.io-client sends in one POST what the app emitted
+ * while the previous POST was in flight, so only a polling client that emits more than this in one
+ * go (a synchronous loop) meets the cap. Measured in Node-RED 4.1 on Node 20: Socket.IO handles a
+ * payload synchronously at 4 to 20 µs a packet, so a full one blocks for 5 to 20 ms; five POSTs of
+ * 56,536 packets (1 MB each) held a canary client's answers 1.9 s, or over 10 s when a flow took them.
+ */
+export const DEFAULT_MAX_PAYLOAD_PACKETS = 1000;
+
+/** What the guard bounds on each connection of one server. */
+export interface EngineLimits {
+  /** Packets one polling request may carry. @default DEFAULT_MAX_PAYLOAD_PACKETS */
+  maxPayloadPackets: number;
+}
+
+// engine.io's own WebSocket library names a frame over maxPayload (Max buffer size) with this code.
+const WS_TOO_BIG = "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
+const SEPARATOR = "\x1e";
+
+/** The parts of an Engine.IO transport the guard wraps; engine.io's own names. */
+interface Transport extends EventEmitter {
+  name: string;
+  protocol: number;
+  /** The ws WebSocket of a websocket transport. */
+  socket?: EventEmitter;
+  onData(data: string | Buffer): void;
+  onRequest(req: IncomingMessage & { res?: ServerResponse }): void;
+}
+
+/** The parts of an Engine.IO connection the guard uses. */
+interface Connection extends EventEmitter {
+  transport: Transport;
+  remoteAddress: string;
+  readyState: string;
+  close(discard?: boolean): void;
+}
+
+interface Engine extends EventEmitter {
+  opts: { maxHttpBufferSize?: number };
+}
+
+/** Packets in a polling payload, counted up to `cap + 1` without decoding any. */
+export function payloadPackets(data: string | Buffer, protocol: number, cap: number): number {
+  if (protocol === 4) {
+    if (typeof data !== "string") return 1;
+    let n = 1;
+    for (let at = data.indexOf(SEPARATOR); at !== -1 && n <= cap; at = data.indexOf(SEPARATOR, at + 1)) n++;
+    return n;
+  }
+  return typeof data === "string" ? v3TextPackets(data, cap) : v3BinaryPackets(data, cap);
+}
+
+// Engine.IO v3 (allowEIO3): "<length>:<packet>" repeated, the length in characters.
+function v3TextPackets(data: string, cap: number): number {
+  let n = 0;
+  for (let at = 0; at < data.length && n <= cap; n++) {
+    const colon = data.indexOf(":", at);
+    if (colon === -1) break;
+    const length = Number(data.slice(at, colon));
+    if (!Number.isInteger(length) || length < 0) break;
+    at = colon + 1 + length;
+  }
+  return n;
+}
+
+// Engine.IO v3 binary: a 0/1 byte, the length as one byte per decimal digit, 255, the packet.
+function v3BinaryPackets(data: Buffer, cap: number): number {
+  let n = 0;
+  for (let at = 0; at < data.length && n <= cap; n++) {
+    let length = 0;
+    let i = at + 1;
+    for (; i < data.length && data[i] !== 255 && i - at < 20; i++) length = length * 10 + data[i]!;
+    at = i + 1 + length;
+  }
+  return n;
+}
+
+/** One kind of closed connection, summed in one rate-limited warning naming the latest address. */
+class ClosedConnections {
+  private latest = "";
+  private readonly report: RateLimitedReport;
+
+  constructor(warn: (message: string) => void, text: (n: number, latest: string) => string, intervalMs: number) {
+    this.report = new RateLimitedReport((n) => warn(text(n, this.latest)), intervalMs);
+  }
+
+  add(address: string): void {
+    this.latest = address || "an unknown address";
+    this.report.add();
+  }
+
+  stop(): void {
+    this.report.stop();
+  }
+}
+
+const clients = (n: number): string => (n === 1 ? "1 client" : `${n} clients`);
+
+/**
+ * Engine.IO-level protections for one Socket.IO server, wrapped around each connection (never
+ * around engine.io's prototypes):
+ * - a polling request carrying more than `maxPayloadPackets` packets is refused before any of them
+ *   is decoded, and its connection closed;
+ * - a message over Max buffer size (the 1009 WebSocket close, the 413 polling answer) is logged,
+ *   and a polling connection is closed too instead of lingering until its ping timeout;
+ * - a connection that left every namespace it joined is closed after Socket.IO's `connectTimeout`,
+ *   as one that never joined is by Socket.IO itself.
+ * Each kind of closed connection is summed in one rate-limited warning.
+ *
+ * @example
+ * const io = new Server(options);
+ * const guard = new EngineGuard(io, log);   // before io.attach()
+ * // on shutdown
+ * guard.stop();
+ */
+export class EngineGuard {
+  private readonly limits: EngineLimits;
+  private readonly tooManyPackets: ClosedConnections;
+  private readonly tooBig: ClosedConnections;
+  /** Engine.IO connection -> the namespaces it has joined now. */
+  private readonly joined = new WeakMap<object, number>();
+  /** Connections that left every namespace, until they join again, close, or are closed. */
+  private readonly idleTimers = new Map<Socket["conn"], NodeJS.Timeout>();
+  /** Transports already wrapped: a client may announce an upgrade probe more than once. */
+  private readonly watched = new WeakSet<Transport>();
+  private maxBytes = 0;
+
+  constructor(
+    private readonly io: Server,
+    log: Pick<Logger, "warn">,
+    limits: Partial<EngineLimits> = {},
+    intervalMs = 10_000,
+  ) {
+    this.limits = { maxPayloadPackets: DEFAULT_MAX_PAYLOAD_PACKETS, ...limits };
+    const warn = (m: string): void => log.warn(m);
+    this.tooManyPackets = new ClosedConnections(
+      warn,
+      (n, latest) => `${clients(n)} disconnected: a polling request carried more than ${this.limits.maxPayloadPackets} packets; latest from ${latest}. Clients that send bursts this large should use the WebSocket transport.`,
+      intervalMs,
+    );
+    this.tooBig = new ClosedConnections(
+      warn,
+      (n, latest) => `${clients(n)} disconnected: a message was larger than Max buffer size (${this.maxBytes} bytes); latest from ${latest}. Raise Max buffer size on the server node if such messages are expected.`,
+      intervalMs,
+    );
+    // io.engine exists only once attach() binds it: hook in at that moment, on this server only.
+    const bind = io.bind.bind(io);
+    io.bind = (engine) => {
+      this.watchEngine(engine as unknown as Engine);
+      return bind(engine);
+    };
+    io.on("new_namespace", (nsp) => nsp.on("connection", (socket: Socket) => this.onJoin(socket)));
+    // "/" was made in Server's constructor, before the listener above.
+    io.of("/").on("connection", (socket: Socket) => this.onJoin(socket));
+  }
+
+  /** Writes the warnings still counted and stops. */
+  stop(): void {
+    this.tooManyPackets.stop();
+    this.tooBig.stop();
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    this.idleTimers.clear();
+  }
+
+  private watchEngine(engine: Engine): void {
+    this.maxBytes = engine.opts.maxHttpBufferSize ?? 1e6;
+    engine.on("connection", (conn: Connection) => {
+      this.watchTransport(conn, conn.transport);
+      // A probe transport during an upgrade, before it becomes conn.transport.
+      conn.on("upgrading", (transport: Transport) => this.watchTransport(conn, transport));
+    });
+  }
+
+  private watchTransport(conn: Connection, transport: Transport): void {
+    if (this.watched.has(transport)) return;
+    this.watched.add(transport);
+    if (transport.name === "websocket") {
+      transport.socket?.on("error", (err: { code?: string }) => {
+        if (err?.code === WS_TOO_BIG) this.tooBig.add(conn.remoteAddress);
+      });
+      return;
+    }
+    if (transport.name !== "polling") return;
+    const decode = transport.onData.bind(transport);
+    transport.onData = (data) => {
+      if (payloadPackets(data, transport.protocol, this.limits.maxPayloadPackets) <= this.limits.maxPayloadPackets) {
+        decode(data);
+        return;
+      }
+      this.tooManyPackets.add(conn.remoteAddress);
+      // Discard: closed now, without waiting for the client's next poll.
+      conn.close(true);
+    };
+    const request = transport.onRequest.bind(transport);
+    transport.onRequest = (req) => {
+      const res = req.res;
+      if (req.method === "POST" && res) {
+        // engine.io answers 413 to a body over Max buffer size, and keeps the connection open.
+        res.once("close", () => {
+          if (res.statusCode !== 413) return;
+          this.tooBig.add(conn.remoteAddress);
+          if (conn.readyState === "open") conn.close(true);
+        });
+      }
+      request(req);
+    };
+  }
+
+  private onJoin(socket: Socket): void {
+    const conn = socket.conn;
+    const before = this.joined.get(conn);
+    if (before === undefined) conn.once("close", () => this.stopIdleTimer(conn));
+    this.joined.set(conn, (before ?? 0) + 1);
+    this.stopIdleTimer(conn);
+    socket.once("disconnect", () => {
+      const left = (this.joined.get(conn) ?? 1) - 1;
+      this.joined.set(conn, left);
+      if (left === 0 && conn.readyState === "open") this.startIdleTimer(conn);
+    });
+  }
+
+  /** Socket.IO closes a connection that joins no namespace in time, but not one that joined and left. */
+  private startIdleTimer(conn: Socket["conn"]): void {
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(conn);
+      if (!this.joined.get(conn)) conn.close();
+    }, this.io.connectTimeout());
+    timer.unref();
+    this.idleTimers.set(conn, timer);
+  }
+
+  private stopIdleTimer(conn: Socket["conn"]): void {
+    clearTimeout(this.idleTimers.get(conn));
+    this.idleTimers.delete(conn);
+  }
+}
