@@ -71,6 +71,15 @@ describe("security: a middleware start node with bad settings fails closed", fun
     assert.equal((await refusal(client(url, { auth: { token: "guess" } }))).message, "unauthorized");
   });
 
+  it("warns at deploy when the Timeout is not shorter than the server's Connect timeout", async function () {
+    const port = await freePort();
+    await helper.load(nodes, guarded(port, { timeout: 30 }, serverConfig(port, { connectTimeout: 20000 })));
+    assert.deepEqual(callsOn("start", "warn").map((args) => String(args[0])), ["socket-io-middleware-start.warn.connectTimeout"]);
+    await cleanup();
+    await helper.load(nodes, guarded(port, { timeout: 10 }, serverConfig(port, { connectTimeout: 20000 })));
+    assert.deepEqual(callsOn("start", "warn"), []);
+  });
+
   it("guards the namespace when its server node clashes with the server already on that port", async function () {
     const port = await freePort();
     // srv serves the namespace; srv2 wants the same port with another ping interval, so it is not
