@@ -1,5 +1,6 @@
 // Preloaded into a Node-RED process started with --expose-gc: answers "heap" on the IPC channel
-// with the heap in use after full collections, so tests measure memory inside the runtime, not RSS.
+// with the memory held after full collections: the V8 heap plus ArrayBuffer memory (Buffers, such as
+// held binary attachments, live outside the heap), so tests measure inside the runtime, not RSS.
 "use strict";
 if (typeof process.send === "function" && typeof global.gc === "function") {
   process.on("message", (message) => {
@@ -8,7 +9,8 @@ if (typeof process.send === "function" && typeof global.gc === "function") {
     for (let i = 0; i < 3; i++) global.gc();
     setImmediate(() => {
       global.gc();
-      process.send({ heapUsed: process.memoryUsage().heapUsed });
+      const m = process.memoryUsage();
+      process.send({ heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers });
     });
   });
   // The IPC channel must not keep a runtime alive that was asked to stop.

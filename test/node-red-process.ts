@@ -19,8 +19,9 @@ export interface NodeRedProcess {
   /** GETs an admin/http path as JSON. */
   getJson<T = unknown>(path: string): Promise<T>;
   /**
-   * The runtime's heap in bytes after full garbage collections, measured inside the Node-RED process
-   * (start it with `heapProbe: true`).
+   * What the runtime holds after full garbage collections, in bytes: the V8 heap plus ArrayBuffer
+   * memory (Buffers live outside the heap). Measured inside the Node-RED process; start it with
+   * `heapProbe: true`.
    */
   heapAfterGc(): Promise<number>;
   /** Sends SIGINT; resolves with how long the process took to exit (ms). */
@@ -120,9 +121,9 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
       if (!opts.heapProbe) return Promise.reject(new Error("start the runtime with heapProbe: true"));
       return new Promise<number>((res, rej) => {
         const timer = setTimeout(() => rej(new Error("the heap probe did not answer within 10 s")), 10_000);
-        proc.once("message", (m: { heapUsed?: number }) => {
+        proc.once("message", (m: { heapUsed?: number; arrayBuffers?: number }) => {
           clearTimeout(timer);
-          if (typeof m?.heapUsed === "number") res(m.heapUsed);
+          if (typeof m?.heapUsed === "number" && typeof m.arrayBuffers === "number") res(m.heapUsed + m.arrayBuffers);
           else rej(new Error(`the heap probe answered ${JSON.stringify(m)}`));
         });
         proc.send("heap");

@@ -1,7 +1,9 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { Server } from "socket.io";
+import { boundedParser, type BoundedParser } from "./bounded-parser";
 import type { DeployGate } from "./deploy-gate";
+import { EngineGuard } from "./engine-guard";
 import { HttpMount, type MountPoint } from "./http-mount";
 import { publishServer, withdrawServer, type SocketResolver } from "./live-sockets";
 import type { Logger } from "./logger";
@@ -38,6 +40,10 @@ export class ServerEntry {
   private stateNow: EntryState = "starting";
   private errorNow?: Error;
   private closing?: Promise<void>;
+  /** Bounds what one client packet may hold: attachments, their bytes and wait, JSON depth. */
+  private readonly parser: BoundedParser;
+  /** Bounds each Engine.IO connection: packets per polling request, oversize messages, idle connections. */
+  private readonly engineGuard: EngineGuard;
   /** Set while no config node uses the server and it waits to be reclaimed by the next deploy. */
   parkTimer?: NodeJS.Timeout;
 
@@ -54,7 +60,10 @@ export class ServerEntry {
     this.fingerprint = fingerprint(settings);
     if (settings.scaleOut) this.redis = new RedisAdapterLink(settings.scaleOut, context.log);
     const options = socketIoOptions(settings);
+    this.parser = boundedParser({ maxAttachmentBytes: options.maxHttpBufferSize ?? settings.maxHttpBufferSize }, context.log, () => this.io.engine);
+    options.parser = this.parser;
     this.io = new Server(this.redis ? { ...options, adapter: this.redis.adapter as NonNullable<typeof options.adapter> } : options);
+    this.engineGuard = new EngineGuard(this.io, context.log);
     this.resolver = (namespace, id) => this.hubs.get(namespace)?.findSocket(id);
     publishServer(key, this.resolver);
     void after.then(() => this.start());
@@ -154,5 +163,7 @@ export class ServerEntry {
     await closed;
     // After io.close(): the adapters have unsubscribed; what they still had queued fails harmlessly.
     this.redis?.close();
+    this.parser.stop();
+    this.engineGuard.stop();
   }
 }

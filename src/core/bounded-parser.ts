@@ -1,0 +1,283 @@
+import { dirname } from "node:path";
+import type * as SocketIoParser from "socket.io-parser";
+import type { Logger } from "./logger";
+import { RateLimitedReport } from "./rate-limited-report";
+
+// The parser socket.io itself loads, so the wire format is exactly the server's.
+const parser = require(require.resolve("socket.io-parser", { paths: [dirname(require.resolve("socket.io"))] })) as typeof SocketIoParser;
+
+/** What one packet from a client may hold before the connection is closed. */
+export interface PacketLimits {
+  /** Attachments (binary frames) one binary packet may announce. @default 10 (socket.io-parser's own) */
+  maxAttachments: number;
+  /** Bytes all attachments of one packet may hold together: the server's Max buffer size. */
+  maxAttachmentBytes: number;
+  /** How long an unfinished binary packet may wait for its attachments, ms. @default 10000 */
+  attachmentTimeoutMs: number;
+  /** How deep arrays and objects may nest in a packet's JSON, the arguments array included. @default 1000 */
+  maxDepth: number;
+}
+
+/**
+ * Node-RED deep-clones a msg (lodash cloneDeep) for every wire after the first and JSON.stringify-s
+ * it for the debug sidebar; both recurse and overflowed the stack at about 2,100 levels in Node-RED 4.1
+ * on Node 20. 1,000 leaves room for the frames already on the stack.
+ */
+export const DEFAULT_MAX_DEPTH = 1000;
+
+export const DEFAULT_PACKET_LIMITS: Omit<PacketLimits, "maxAttachmentBytes"> = {
+  maxAttachments: 10,
+  attachmentTimeoutMs: 10_000,
+  maxDepth: DEFAULT_MAX_DEPTH,
+};
+
+/** Why a connection was closed. */
+export type PacketRefusal = "attachments" | "bytes" | "slow" | "deep";
+
+/** What the log line says about each refusal, after "N clients disconnected: ". */
+function refusalText(kind: PacketRefusal, limits: PacketLimits): string {
+  switch (kind) {
+    case "attachments":
+      return `a binary packet announcing more than ${limits.maxAttachments} attachments`;
+    case "bytes":
+      return `a binary packet whose attachments add up to more than the Max buffer size of ${limits.maxAttachmentBytes} bytes`;
+    case "slow":
+      return `a binary packet still missing attachments after ${limits.attachmentTimeoutMs / 1000} s`;
+    case "deep":
+      return `a packet nested deeper than ${limits.maxDepth} levels`;
+  }
+}
+
+/** How a user can fix a refusal their own clients cause, where a setting can. */
+const REFUSAL_HINTS: Partial<Record<PacketRefusal, string>> = {
+  bytes: " Raise Max buffer size on the server node if such messages are expected.",
+};
+
+/**
+ * Counts the connections closed for each kind of refusal and logs them through a rate-limited
+ * report: at most one line per kind and interval, naming the latest client address.
+ */
+export class PacketRefusals {
+  private readonly reports = new Map<PacketRefusal, RateLimitedReport>();
+  private readonly latest = new Map<PacketRefusal, string>();
+
+  constructor(
+    private readonly limits: PacketLimits,
+    private readonly warn: (message: string) => void,
+    private readonly intervalMs = 10_000,
+  ) {}
+
+  add(kind: PacketRefusal, address?: string): void {
+    if (address) this.latest.set(kind, address);
+    let report = this.reports.get(kind);
+    if (!report) {
+      report = new RateLimitedReport((n) => {
+        const from = this.latest.get(kind);
+        // Worded as the engine guard's lines: "N clients disconnected: why; latest from where."
+        this.warn(`${n === 1 ? "1 client" : `${n} clients`} disconnected: ${refusalText(kind, this.limits)}${from ? `; latest from ${from}` : ""}.${REFUSAL_HINTS[kind] ?? ""}`);
+      }, this.intervalMs);
+      this.reports.set(kind, report);
+    }
+    report.add();
+  }
+
+  /** Writes what is still counted and stops. */
+  stop(): void {
+    for (const report of this.reports.values()) report.stop();
+  }
+}
+
+/** Where a JSON text starts in an encoded packet: after type, attachment count, namespace and ack id. */
+export function jsonStart(packet: string): number {
+  let i = 1;
+  if (packet[0] === "5" || packet[0] === "6") {
+    const dash = packet.indexOf("-", 1);
+    if (dash === -1) return packet.length;
+    i = dash + 1;
+  }
+  if (packet[i] === "/") {
+    const comma = packet.indexOf(",", i);
+    i = comma === -1 ? packet.length : comma + 1;
+  }
+  while (i < packet.length && packet.charCodeAt(i) >= 0x30 && packet.charCodeAt(i) <= 0x39) i++;
+  return i;
+}
+
+/**
+ * How deep arrays and objects nest in JSON text from `start`, brackets inside strings not counted.
+ * Stops as soon as the depth passes `limit`.
+ */
+export function nestingDepth(text: string, start = 0, limit = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: the next quote not escaped by an odd number of backslashes.
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1) {
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      if (end === -1) return max;
+      i = end;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+/** The attachment count a binary packet announces ("51-[...]"), or 0 for any other packet. */
+function announcedAttachments(packet: string): number {
+  if (packet[0] !== "5" && packet[0] !== "6") return 0;
+  const match = /^[56](\d+)-/.exec(packet);
+  return match ? Number(match[1]) : 0;
+}
+
+function byteSize(data: unknown): number {
+  const d = data as { byteLength?: unknown; length?: unknown; base64?: unknown; data?: unknown };
+  if (typeof d.byteLength === "number") return d.byteLength;
+  if (d.base64 && typeof (d.data as { length?: unknown })?.length === "number") return (d.data as { length: number }).length;
+  return typeof d.length === "number" ? d.length : 0;
+}
+
+/** The part of an Engine.IO connection the decoder uses. */
+interface Connection {
+  remoteAddress?: string;
+  close(): void;
+}
+
+/** The part of an Engine.IO server the decoder uses to learn which connection it decodes for. */
+interface Engine {
+  clients?: Record<string, Connection>;
+  prependListener(event: "connection", fn: (conn: Connection) => void): unknown;
+}
+
+/** A socket.io-parser Encoder and a bounded Decoder, as Socket.IO's `parser` option takes them. */
+export interface BoundedParser {
+  Encoder: typeof SocketIoParser.Encoder;
+  Decoder: new () => SocketIoParser.Decoder;
+  /** Writes the refusals still counted and stops counting. */
+  stop(): void;
+}
+
+/**
+ * A Socket.IO parser with the wire format of socket.io-parser whose Decoder bounds what one packet may
+ * hold: its attachment count and bytes, how long it may wait for them, and how deep its JSON nests.
+ * Over a limit, `add()` throws, and Socket.IO's Client closes that connection; an unfinished packet's
+ * buffers are freed after the time bound and its connection closed. Each refusal is counted in one
+ * rate-limited warning.
+ *
+ * @param engineOf the server's Engine.IO server once it is attached (`() => io.engine`), to close a
+ *   connection whose packet timed out and to name client addresses
+ * @example
+ * const parser = boundedParser({ maxAttachmentBytes: 1e6 }, log, () => io.engine);
+ * const io = new Server({ parser });
+ * // on shutdown
+ * parser.stop();
+ */
+export function boundedParser(limitsIn: Partial<PacketLimits> & Pick<PacketLimits, "maxAttachmentBytes">, log: Pick<Logger, "warn">, engineOf: () => object | undefined = () => undefined): BoundedParser {
+  const limits: PacketLimits = { ...DEFAULT_PACKET_LIMITS, ...limitsIn };
+  const refusals = new PacketRefusals(limits, (m) => log.warn(m));
+  const hooked = new WeakSet<object>();
+  // Set by the engine's "connection" event just before Socket.IO's Client makes its decoder.
+  let arriving: Connection | undefined;
+
+  /** The connection a decoder being made now belongs to. */
+  function connectionNow(): Connection | undefined {
+    const engine = engineOf() as Engine | undefined;
+    if (!engine || typeof engine.prependListener !== "function") return undefined;
+    if (!hooked.has(engine)) {
+      hooked.add(engine);
+      engine.prependListener("connection", (conn) => {
+        arriving = conn;
+      });
+      // The first connection arrived before the hook: it is the newest the engine holds.
+      const all = Object.values(engine.clients ?? {});
+      return all[all.length - 1];
+    }
+    const conn = arriving;
+    arriving = undefined;
+    return conn;
+  }
+
+  class BoundedDecoder extends parser.Decoder {
+    private readonly conn = connectionNow();
+    /** The unfinished binary packet: attachments announced and received, bytes, and its deadline. */
+    private waiting?: { announced: number; received: number; bytes: number; timer: NodeJS.Timeout };
+    private expired = false;
+
+    constructor() {
+      super({ maxAttachments: limits.maxAttachments });
+    }
+
+    override add(obj: unknown): void {
+      if (this.expired) throw new Error("a binary packet waited too long for its attachments");
+      if (typeof obj === "string") {
+        if (obj.length > 2 * limits.maxDepth && nestingDepth(obj, jsonStart(obj), limits.maxDepth) > limits.maxDepth) this.refuse("deep");
+        if (announcedAttachments(obj) > limits.maxAttachments) this.refuse("attachments");
+      } else if (this.waiting) {
+        this.waiting.bytes += byteSize(obj);
+        if (this.waiting.bytes > limits.maxAttachmentBytes) this.refuse("bytes");
+      }
+      try {
+        super.add(obj);
+      } catch (err) {
+        this.destroy();
+        throw err;
+      }
+      if (typeof obj === "string") {
+        const announced = announcedAttachments(obj);
+        if (announced > 0) this.wait(announced);
+      } else if (this.waiting && ++this.waiting.received >= this.waiting.announced) {
+        this.stopWaiting();
+      }
+    }
+
+    override destroy(): void {
+      this.stopWaiting();
+      super.destroy();
+    }
+
+    private wait(announced: number): void {
+      const timer = setTimeout(() => this.timedOut(), limits.attachmentTimeoutMs);
+      timer.unref();
+      this.waiting = { announced, received: 0, bytes: 0, timer };
+    }
+
+    private stopWaiting(): void {
+      if (!this.waiting) return;
+      clearTimeout(this.waiting.timer);
+      this.waiting = undefined;
+    }
+
+    private timedOut(): void {
+      this.waiting = undefined;
+      this.destroy();
+      // Without the connection at hand, it is closed at its next frame.
+      this.expired = true;
+      refusals.add("slow", this.address());
+      this.conn?.close();
+    }
+
+    private refuse(kind: PacketRefusal): never {
+      this.destroy();
+      refusals.add(kind, this.address());
+      throw new Error(`connection closed: ${refusalText(kind, limits)}`);
+    }
+
+    private address(): string | undefined {
+      return this.conn?.remoteAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+    }
+  }
+
+  return { Encoder: parser.Encoder, Decoder: BoundedDecoder, stop: () => refusals.stop() };
+}
