@@ -55,6 +55,8 @@ describe("bad input", function () {
           { id: "join", type: "socket-io-room", action: "join", rooms: "", roomsType: "str", wires: [["passed"]] },
           { id: "end", type: "socket-io-middleware-end", errMsg: "" },
           { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+          { id: "complete", type: "complete", scope: ["to-socket", "join"], uncaught: false, wires: [["completed"]] },
+          { id: "completed", type: "helper" },
           { id: "conns", type: "helper" },
           { id: "passed", type: "helper" },
           { id: "caught", type: "helper" },
@@ -150,13 +152,23 @@ describe("bad input", function () {
       assert.ok(c.connected);
     });
 
-    it("a socket that has disconnected", async function () {
+    it("a socket that has disconnected is not bad input: an emit to it and a join complete without an error; a bad msg.room still fails", async function () {
+      const completed = collect("completed");
       const c = await connected(url);
       const socket = await socketOf(c);
-      const id = c.id;
       c.disconnect();
       await until(() => socket.connected === false, 3000, "the server to see the disconnect");
-      await rejects("to-socket", { socket, payload: 1 }, new RegExp(`socket ${id} in namespace "/" is no longer connected$`));
+      const msgs: Msg[] = [
+        { socket, payload: 1 },
+        { socket, room: "r" },
+      ];
+      helper.getNode("to-socket").receive(msgs[0]);
+      helper.getNode("join").receive(msgs[1]);
+      await until(() => completed.length === 2, 3000, "both msgs to complete");
+      assert.deepEqual(completed.map((m) => m._msgid).sort(), msgs.map((m) => m._msgid).sort());
+      assert.equal(caught.length, 0);
+      assert.equal(passed.length, 0);
+      await rejects("join", { socket, room: 42 }, /msg\.room must be a room name or an array of room names/);
       await answered(url);
     });
   });

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { allNodes, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
+import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
 
 /** Every event a client received, in order. */
 interface Member {
@@ -53,8 +53,13 @@ function emitFlow(port: number): FlowNode[] {
     { id: "ack-1", type: "socket-io-emit", server: "srv", target: "ack" },
     { id: "ack-2", type: "socket-io-emit", server: "srv", target: "ack" },
 
+    // msg.socket of every client, for the msgs about a client that has left.
+    { id: "on-conn", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conns"]] },
+    { id: "ask-leaver", type: "socket-io-emit", server: "srv", namespace: "/", event: "q", eventType: "str", target: "socket", waitAck: true, ackTimeout: 300, wires: [["answers"]] },
+
     { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-    { id: "complete", type: "complete", scope: ["plain"], uncaught: false, wires: [["completed"]] },
+    { id: "complete", type: "complete", scope: ["plain", "to-socket", "ask-one", "ask-leaver"], uncaught: false, wires: [["completed"]] },
+    { id: "conns", type: "helper" },
     { id: "answers", type: "helper" },
     { id: "asked", type: "helper" },
     { id: "caught", type: "helper" },
@@ -299,6 +304,62 @@ describe("socket-io-emit", function () {
       await sleep(250);
       assert.deepEqual(answers, ["echo"]);
       assert.equal(caught.length, 1);
+    });
+  });
+
+  describe("a client that has left (a page reload)", function () {
+    /** A member that has connected and left, with the msg.socket of its connection. */
+    async function departed(conns: Array<Record<string, any>>): Promise<Record<string, any>> {
+      const m = await member();
+      await until(() => conns.some((msg) => msg.socketId === m.c.id), 3000, "the connection msg");
+      const socket = conns.find((msg) => msg.socketId === m.c.id)!.socket;
+      m.c.disconnect();
+      await until(() => socket.connected === false, 3000, "the server to see the client go");
+      return socket;
+    }
+
+    it('an emit to it ("socket", with or without waiting for an answer) is nothing to do: the msg completes, no error, no output', async function () {
+      const [conns, caught, answers, completed] = [collect("conns"), collect("caught"), collect("answers"), collect("completed")];
+      const socket = await departed(conns);
+      const msgs: Array<Record<string, unknown>> = [
+        { socket, payload: "late" },
+        { socket, payload: "late question" },
+      ];
+      input("to-socket", msgs[0]);
+      input("ask-one", msgs[1]);
+      await until(() => completed.length === 2, 3000, "both msgs to complete");
+      assert.deepEqual(completed.map((m) => m._msgid).sort(), msgs.map((m) => m._msgid).sort());
+      assert.deepEqual(caught, []);
+      assert.deepEqual(answers, []);
+      for (const id of ["to-socket", "ask-one"]) {
+        assert.ok(!callsOn(id, "status").some(([status]) => (status as { fill?: string }).fill === "red"), `${id} status`);
+      }
+    });
+
+    it("a client that leaves while the flow waits for its answer ends the msg without an error when the wait is over", async function () {
+      const [conns, caught, answers, completed] = [collect("conns"), collect("caught"), collect("answers"), collect("completed")];
+      const m = await member();
+      await until(() => conns.some((msg) => msg.socketId === m.c.id), 3000, "the connection msg");
+      const socket = conns.find((msg) => msg.socketId === m.c.id)!.socket;
+      // It gets the question, and leaves without answering.
+      m.c.on("q", () => m.c.disconnect());
+      const msg: Record<string, unknown> = { socket, payload: "still there?" };
+      input("ask-leaver", msg);
+      await until(() => completed.length === 1, 3000, "the msg to complete");
+      assert.equal(completed[0]._msgid, msg._msgid);
+      assert.deepEqual(caught, []);
+      assert.deepEqual(answers, []);
+    });
+
+    it("a client that stays and does not answer is still reported (the wait timed out)", async function () {
+      const [conns, caught, completed] = [collect("conns"), collect("caught"), collect("completed")];
+      const m = await member();
+      await until(() => conns.some((msg) => msg.socketId === m.c.id), 3000, "the connection msg");
+      const socket = conns.find((msg) => msg.socketId === m.c.id)!.socket;
+      input("ask-leaver", { socket, payload: "still there?" });
+      await until(() => caught.length === 1, 3000, "the Catch node");
+      assert.match(caught[0].error.message, /the client did not acknowledge event "q" within 300 ms/);
+      assert.deepEqual(completed, []);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { registry } from "../nodes/core/server-registry";
-import { allNodes, cleanup, collect, connected, freePort, helper, serverConfig, until, type FlowNode } from "./helpers";
+import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, serverConfig, until, type FlowNode } from "./helpers";
 
 function roomFlow(port: number): FlowNode[] {
   const nodes: FlowNode[] = [
@@ -15,7 +15,9 @@ function roomFlow(port: number): FlowNode[] {
     { id: "to-rooms", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "rooms", rooms: "", roomsType: "str" },
     { id: "fence", type: "socket-io-emit", server: "srv", namespace: "/", event: "fence", eventType: "str", target: "all" },
     { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+    { id: "complete", type: "complete", scope: ["join-msg", "leave-msg", "leave-all"], uncaught: false, wires: [["completed"]] },
     { id: "conns", type: "helper" },
+    { id: "completed", type: "helper" },
     { id: "after", type: "helper" },
     { id: "caught", type: "helper" },
   ];
@@ -135,5 +137,40 @@ describe("socket-io-room", function () {
     await emitTo([m1, m2], ["a", "b", m1.c.id!]);
     assert.deepEqual(m1.got, [`to-${m1.c.id}`]);
     assert.deepEqual(m2.got, ["to-a"]);
+  });
+
+  it("for a client that has already left (a page reload), join, leave and leave-all are nothing to do: the msg completes, with no error and no output", async function () {
+    const completed = collect("completed");
+    const m = await member();
+    await act("join-msg", { socket: m.socket, room: "a" });
+    m.c.disconnect();
+    await until(() => m.socket.connected === false, 3000, "the server to see the client go");
+    const msgs: Array<Record<string, unknown>> = [
+      { socket: m.socket, room: "b" },
+      { socket: m.socket, room: "a" },
+      { socket: m.socket },
+    ];
+    helper.getNode("join-msg").receive(msgs[0]);
+    helper.getNode("leave-msg").receive(msgs[1]);
+    helper.getNode("leave-all").receive(msgs[2]);
+    // The live socket's join, then the three.
+    await until(() => completed.length === 4, 3000, "the msgs to complete");
+    assert.deepEqual(completed.slice(1).map((msg) => msg._msgid).sort(), msgs.map((msg) => msg._msgid).sort());
+    assert.deepEqual(caught, []);
+    assert.equal(after.length, 1, "only the join of the live socket went on");
+    // The status is left as it was: none of the three nodes shows a red ring.
+    for (const id of ["join-msg", "leave-msg", "leave-all"]) {
+      assert.ok(!callsOn(id, "status").some(([status]) => (status as { fill?: string }).fill === "red"), `${id} status`);
+    }
+    // Nothing joined a room on its behalf: "b" was never created.
+    const adapterRooms = registry.get(`port:${port}`)!.io.of("/").adapter.rooms;
+    assert.equal(adapterRooms.has("b"), false);
+  });
+
+  it("a bad msg.room is still an error when the client has left", async function () {
+    const m = await member();
+    m.c.disconnect();
+    await until(() => m.socket.connected === false, 3000, "the server to see the client go");
+    await assert.rejects(act("join-msg", { socket: m.socket, room: 42 }), /msg\.room must be a room name or an array of room names/);
   });
 });

@@ -57,12 +57,17 @@ interface Emitter {
   timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
 }
 
-function liveSocket(value: unknown, target: string): Socket {
+function handleIn(value: unknown, target: string): SocketHandle {
   if (!SocketHandle.is(value)) {
     throw new EmitError(`target "${target}" needs msg.socket from a socket-io-on or socket-io-middleware-start node, not ${describe(value)}`);
   }
-  const socket = value.live;
-  if (!socket) throw new SocketGoneError(value.id, value.namespace);
+  return value;
+}
+
+function liveSocket(value: unknown, target: string): Socket {
+  const handle = handleIn(value, target);
+  const socket = handle.live;
+  if (!socket) throw new SocketGoneError(handle.id, handle.namespace);
   return socket;
 }
 
@@ -81,7 +86,8 @@ function emitter(req: EmitRequest): Emitter {
       return (req.volatile ? op.volatile : op) as unknown as Emitter;
     }
     case "broadcast": {
-      let op = liveSocket(req.socket, "broadcast").broadcast.compress(req.compress);
+      // Through the handle: a sender that has just left (a page reload) still has its broadcast sent.
+      let op = handleIn(req.socket, "broadcast").broadcast.compress(req.compress);
       if (req.rooms.length > 0) op = op.to(req.rooms);
       if (req.except.length > 0) op = op.except(req.except);
       return (req.volatile ? op.volatile : op) as unknown as Emitter;

@@ -1,6 +1,8 @@
 import { EventEmitter } from "node:events";
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { HttpGuard } from "./http-guard";
+import { consoleLogger } from "./logger";
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -9,7 +11,14 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
  * `Server.close()` closes the server it is attached to; this one has nothing to close.
  */
 export class MountPoint extends EventEmitter {
-  constructor(readonly path: string, fallback: RequestListener) {
+  /**
+   * @param guard runs before Socket.IO sees a request or upgrade under `path` (Node-RED's HTTP security)
+   */
+  constructor(
+    readonly path: string,
+    fallback: RequestListener,
+    readonly guard?: HttpGuard,
+  ) {
     super();
     // Socket.IO and engine.io wrap the request listeners they find: requests that are not theirs
     // end up here and go on to Node-RED's own handlers.
@@ -19,6 +28,13 @@ export class MountPoint extends EventEmitter {
   close(callback?: (err?: Error) => void): this {
     callback?.();
     return this;
+  }
+
+  /** Whether a request URL is under this mount point's path ("/socket.io", not "/socket.iox"). */
+  covers(url: string | undefined): boolean {
+    if (!url?.startsWith(this.path)) return false;
+    const after = url.charAt(this.path.length);
+    return after === "" || after === "/" || after === "?";
   }
 }
 
@@ -34,7 +50,7 @@ const mounts = new WeakMap<HttpServer, HttpMount>();
  *
  * @example
  * const mount = HttpMount.of(RED.server);
- * const point = mount.mount("/socket.io");
+ * const point = mount.mount("/socket.io", true, guard);
  * const io = new Server(point, { path: "/socket.io" });
  * mount.unmount(point);
  */
@@ -48,16 +64,24 @@ export class HttpMount {
     this.passOn = (req, res) => {
       for (const listener of original) listener.call(server, req, res);
     };
-    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      const point = this.current;
-      if (point && req.url?.startsWith(point.path)) point.emit("request", req, res);
-      else this.passOn(req, res);
-    });
-    // Other upgrades (Node-RED's editor, websocket nodes) have listeners of their own.
-    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const point = this.current;
-      if (point && req.url?.startsWith(point.path)) point.emit("upgrade", req, socket, head);
-    });
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+  }
+
+  private request(req: IncomingMessage, res: ServerResponse): void {
+    const point = this.current;
+    if (!point?.covers(req.url)) return this.passOn(req, res);
+    if (!point.guard) return void point.emit("request", req, res);
+    // A deploy may have swapped the mount point while the guard ran: the current one decides then.
+    point.guard.request(req, res, () => (this.current === point ? point.emit("request", req, res) : this.request(req, res)));
+  }
+
+  // Other upgrades (Node-RED's editor, websocket nodes) have listeners of their own.
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const point = this.current;
+    if (!point?.covers(req.url)) return;
+    if (!point.guard) return void point.emit("upgrade", req, socket, head);
+    point.guard.upgrade(req, socket, () => (this.current === point ? point.emit("upgrade", req, socket, head) : this.upgrade(req, socket, head)));
   }
 
   /** The one mount of this server, created on first use. */
@@ -70,9 +94,13 @@ export class HttpMount {
     return mount;
   }
 
-  /** A new mount point for `path`, which replaces the current one. */
-  mount(path: string): MountPoint {
-    this.current = new MountPoint(path, this.passOn);
+  /**
+   * A new mount point for `path`, which replaces the current one.
+   * @param secured run Node-RED's HTTP security first: `guard`, or, without one, refuse everything
+   */
+  mount(path: string, secured = false, guard?: HttpGuard): MountPoint {
+    const check = secured ? (guard ?? HttpGuard.refusing("the server was given no guard", consoleLogger)) : undefined;
+    this.current = new MountPoint(path, this.passOn, check);
     return this.current;
   }
 

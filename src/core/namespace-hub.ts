@@ -13,6 +13,15 @@ export const MAX_REFUSALS = 5;
 // Engine.IO connection (Socket.IO's Client) -> refused attempts, over all namespaces of a server.
 const refusals = new WeakMap<object, number>();
 
+/** CONNECTs for a namespace repeated while an attempt is in flight that share its outcome. */
+const MAX_REPEATS = 2;
+
+/** One connection's attempt to join a namespace: how it ends, and how often CONNECT came again meanwhile. */
+interface Attempt {
+  outcome: Promise<Error | undefined>;
+  repeats: number;
+}
+
 /** What a hub limits per socket and connection. */
 export interface HubLimits {
   /** Events per second each socket may send; undefined for no limit. */
@@ -50,8 +59,8 @@ export class NamespaceHub {
   private readonly countWatchers = new Set<(count: number) => void>();
   /** Names of the instance events the namespace already listens for: one listener per name. */
   private readonly instanceEvents = new Set<string>();
-  /** Connections with an attempt to join this namespace in the middleware: one at a time each. */
-  private readonly attempting = new WeakSet<object>();
+  /** Connection (Socket.IO's Client) -> its attempt to join this namespace: one at a time each. */
+  private readonly attempts = new WeakMap<object, Attempt>();
   /** Session ids being restored right now: a session is handed out once. */
   private readonly restoring = new Set<string>();
   private readonly dropped: RateLimitedReport;
@@ -131,34 +140,40 @@ export class NamespaceHub {
   }
 
   /**
-   * A connection attempt. One connection may have one attempt in the middleware per namespace: a
-   * client that sends CONNECT again meanwhile is refused at once, so 20,000 CONNECT packets cost one
-   * middleware run, not 20,000. A connection refused MAX_REFUSALS times is closed.
+   * A connection attempt. One connection has one attempt per namespace in the middleware at a time,
+   * so 20,000 CONNECT packets cost one middleware run, not 20,000. socket.io-client sends CONNECT
+   * again when an app calls connect() on a socket that is still connecting: a few such repeats share
+   * the attempt's outcome without running the middleware again; more are refused. A connection
+   * refused MAX_REFUSALS times is closed.
    */
   private admit(socket: Socket, next: (err?: Error) => void): void {
     const client = socket.client;
-    if (this.attempting.has(client)) {
-      this.refuse(socket, next, new RefusedError("a connection to this namespace is already being set up"));
+    const current = this.attempts.get(client);
+    if (current) {
+      if (current.repeats++ < MAX_REPEATS) void current.outcome.then((refusal) => (refusal ? next(refusal) : next()));
+      else this.refuse(socket, next, new RefusedError("a connection to this namespace is already being set up"));
       return;
     }
-    // Until the socket has connected or been refused; Socket.IO itself closes a connection that
-    // sends CONNECT for a namespace it has already joined.
-    this.attempting.add(client);
+    // Kept until the socket has connected, or been refused. Once connected, Socket.IO itself closes a
+    // connection that sends CONNECT for a namespace it has joined.
     if (this.chain.size === 0 && this.router.gateOpen) {
+      this.attempts.set(client, { outcome: Promise.resolve(undefined), repeats: 0 });
       next();
       return;
     }
     this.pending.set(socket.id, socket);
-    const finish = (refusal: Error | undefined): void => {
+    const outcome = this.chain.run(this.handleOf(socket)).catch((err: Error) => err);
+    const attempt: Attempt = { outcome, repeats: 0 };
+    this.attempts.set(client, attempt);
+    void outcome.then((refusal) => {
       this.pending.delete(socket.id);
       if (!refusal) {
         next();
         return;
       }
-      this.attempting.delete(client);
+      if (this.attempts.get(client) === attempt) this.attempts.delete(client);
       this.refuse(socket, next, refusal);
-    };
-    this.chain.run(this.handleOf(socket)).then(finish, finish);
+    });
   }
 
   private refuse(socket: Socket, next: (err?: Error) => void, refusal: Error): void {
@@ -196,7 +211,7 @@ export class NamespaceHub {
   }
 
   private connected(socket: Socket): void {
-    this.attempting.delete(socket.client);
+    this.attempts.delete(socket.client);
     const handle = this.handleOf(socket);
     const router = this.router;
     router.route({ kind: "lifecycle", name: "connection", socket: handle, args: [] });

@@ -19,6 +19,8 @@ export interface EntryContext {
   log: Logger;
   /** Node-RED's own HTTP(S) server, for settings with listen "nodered". */
   nodeRedServer?: HttpServer;
+  /** Node-RED's httpNodeAuth and httpNodeMiddleware, run first when settings.httpNodeSecurity is on. */
+  httpGuard?: import("./http-guard").HttpGuard;
 }
 
 /**
@@ -118,7 +120,7 @@ export class ServerEntry {
         this.setState("error", new Error("Node-RED has no HTTP server to share (is httpAdminRoot/httpNodeRoot disabled?); give the server its own port"));
         return;
       }
-      this.mountPoint = HttpMount.of(this.context.nodeRedServer).mount(s.path);
+      this.mountPoint = HttpMount.of(this.context.nodeRedServer).mount(s.path, s.httpNodeSecurity, this.context.httpGuard);
       // Socket.IO's attach() only needs an EventEmitter with listeners(); the mount point is one.
       this.io.attach(this.mountPoint as unknown as HttpServer, { destroyUpgrade: false });
       this.setState("listening");

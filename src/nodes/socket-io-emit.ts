@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { inBatch } from "./core/emit-batch";
 import { describe, emitTo, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
+import { SocketGoneError, SocketHandle } from "./core/socket-handle";
 import { FlowNodeKit } from "./flow-node-kit";
 import { argumentsToSend, RESERVED_INSTANCE_EVENTS } from "./core/event-router";
 import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./node-setting";
@@ -98,6 +99,13 @@ export = function (RED: NodeAPI): void {
           compress: def.compress !== false,
           ackTimeoutMs,
         };
+        // A client may leave at any moment (a page reload): an emit to it, or a wait for its answer,
+        // is then nothing to do. No error, no log line, and no msg out.
+        const nothingToDo = (): void => {
+          kit.succeeded();
+          done();
+        };
+        const departed = (): boolean => target === "socket" && SocketHandle.is(msg.socket) && !msg.socket.live;
         const sent = (answer: unknown): void => {
           kit.succeeded();
           if (ackTimeoutMs !== undefined) {
@@ -109,10 +117,11 @@ export = function (RED: NodeAPI): void {
         inBatch(() => {
           try {
             const answers = emitTo(request);
-            if (answers) answers.then(sent, fail);
+            if (answers) answers.then(sent, (err: Error) => (departed() ? nothingToDo() : fail(err)));
             else sent(undefined);
           } catch (err) {
-            fail(err as Error);
+            if (err instanceof SocketGoneError && target === "socket") nothingToDo();
+            else fail(err as Error);
           }
         });
       } catch (err) {

@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { describe, toRoomList } from "./core/emit-target";
 import { RoomMembers } from "./core/room-members";
 import type { ServerEntry } from "./core/server-entry";
-import { SocketGoneError, SocketHandle } from "./core/socket-handle";
+import { SocketHandle } from "./core/socket-handle";
 import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./node-setting";
 import { FlowNodeKit } from "./flow-node-kit";
 import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./server-link";
@@ -74,15 +74,20 @@ export = function (RED: NodeAPI): void {
       return rooms;
     };
 
-    /** msg.socket joins or leaves rooms; resolves once it has. */
-    const onSocket = (msg: NodeMessageInFlow): Promise<unknown> => {
+    /**
+     * msg.socket joins or leaves rooms; resolves once it has, with false when the client had already
+     * left (a page reload): it is in no room any more, so there is nothing to do and nothing to report.
+     */
+    const onSocket = async (msg: NodeMessageInFlow): Promise<boolean> => {
       if (!SocketHandle.is(msg.socket)) throw new Error(RED._("socket-io-room.errors.noSocket", { kind: describe(msg.socket) }));
+      // Read first: a bad msg.room is the flow's fault whether or not the client is still there.
+      const rooms = needsRooms ? roomsFor(msg) : [];
       const socket = msg.socket.live;
-      if (!socket) throw new SocketGoneError(msg.socket.id, msg.socket.namespace);
-      if (action === "join") return Promise.resolve(socket.join(roomsFor(msg)));
+      if (!socket) return false;
+      if (action === "join") await socket.join(rooms);
       // Every socket stays in the room named after its id: that is how it is reached directly.
-      const rooms = action === "leave" ? roomsFor(msg) : [...socket.rooms].filter((r) => r !== socket.id);
-      return Promise.all(rooms.map((r) => socket.leave(r)));
+      else await Promise.all((action === "leave" ? rooms : [...socket.rooms].filter((r) => r !== socket.id)).map((r) => socket.leave(r)));
+      return true;
     };
 
     /** Acts on every socket in the rooms (every socket of the namespace without rooms), on every instance. */
@@ -109,10 +114,11 @@ export = function (RED: NodeAPI): void {
       const fail = (err: Error): void => kit.fail(err, done);
       try {
         if (settingsError) throw settingsError;
-        const work = target === "room" ? onRoom(msg) : onSocket(msg);
-        work.then(() => {
+        const work = target === "room" ? onRoom(msg).then(() => true) : onSocket(msg);
+        work.then((acted) => {
           kit.succeeded();
-          send(msg);
+          // Only a socket that has joined or left goes on: for a departed one the msg ends here.
+          if (acted) send(msg);
           done();
         }, fail);
       } catch (err) {

@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { SecureContextOptions } from "node:tls";
 import { registry, ServerConflictError } from "./core/server-registry";
 import { parseServerSettings, type ServerCredentials } from "./core/server-settings";
+import { httpNodeGuard } from "./http-node-security";
 import { deployGateOf } from "./runtime-events";
 import type { ServerConfigNode } from "./server-link";
 
@@ -34,6 +35,7 @@ export = function (RED: NodeAPI): void {
         gate: deployGateOf(RED.events),
         log: node,
         nodeRedServer: RED.server,
+        httpGuard: settings.httpNodeSecurity ? httpNodeGuard(RED, node) : undefined,
       });
       const where = settings.listen === "port" ? `port ${settings.port}` : "Node-RED's HTTP server";
       // A server taken over from the last deploy, or shared with another config node, is already

@@ -56,6 +56,25 @@ describe("security: connect amplification and token guessing", function () {
     assert.ok(report.p99 < 500, `canary p99 ${report.p99.toFixed(1)} ms (count ${report.count}, unanswered ${report.unanswered})`);
   });
 
+  it("an app that calls connect() again while connecting is admitted once, with one middleware run", async function () {
+    await nr.deploy(flow(ioPort, "msg.payload = true; return msg;"));
+    await sleep(300);
+    const sloppy = ioClient(`http://127.0.0.1:${ioPort}/guarded`, { transports: ["websocket"], reconnection: false, forceNew: true });
+    try {
+      // socket.io-client sends a second CONNECT for this: the socket is already connecting.
+      sloppy.connect();
+      await new Promise<void>((resolve, reject) => {
+        sloppy.once("connect", () => resolve());
+        sloppy.once("connect_error", reject);
+      });
+      await sleep(300);
+      assert.equal(sloppy.connected, true);
+      assert.equal((await counts(nr.url)).runs, 1);
+    } finally {
+      sloppy.disconnect();
+    }
+  });
+
   it("a connection that guesses tokens is closed after 5 refusals; a new client with the right token gets in", async function () {
     await nr.deploy(flow(ioPort, `msg.payload = msg.socket.handshake.auth.token === "right"; return msg;`));
     await sleep(300);

@@ -1,0 +1,40 @@
+import cookieParser from "cookie-parser";
+import type { NodeAPI } from "node-red";
+import { basicAuth, HttpGuard, HttpGuardError, middlewareList, type Middleware } from "./core/http-guard";
+import type { Logger } from "./core/logger";
+
+/** The settings.js values Node-RED's HTTP security is made of (RED.settings exposes settings.js). */
+interface HttpNodeSettings {
+  httpNodeAuth?: unknown;
+  /** The older name red.js still reads when httpNodeAuth is not set. */
+  httpAuth?: unknown;
+  httpNodeMiddleware?: unknown;
+}
+
+/** What `httpNodeAuth` stands for: middleware, or `{user, pass}` checked as red.js checks it. */
+function authMiddleware(auth: unknown): Middleware[] {
+  if (typeof auth === "function" || Array.isArray(auth)) return middlewareList(auth, "httpNodeAuth");
+  const { user, pass } = (auth ?? {}) as { user?: unknown; pass?: unknown };
+  if (typeof auth !== "object" || typeof user !== "string" || typeof pass !== "string") {
+    throw new HttpGuardError('httpNodeAuth must be {user: "name", pass: "<bcrypt hash from node-red admin hash-pw>"} or middleware');
+  }
+  return [basicAuth(user, pass)];
+}
+
+/**
+ * Node-RED's HTTP security for a Socket.IO endpoint on Node-RED's own server, as Node-RED applies it
+ * to http in routes: `httpNodeAuth` first, then cookie-parser and `httpNodeMiddleware`. Settings that
+ * cannot run give a guard that refuses every request, and one error on `log` now.
+ */
+export function httpNodeGuard(RED: NodeAPI, log: Logger): HttpGuard {
+  const settings = RED.settings as unknown as HttpNodeSettings;
+  try {
+    const auth = settings.httpNodeAuth || settings.httpAuth;
+    const middleware = settings.httpNodeMiddleware;
+    return HttpGuard.of([auth ? authMiddleware(auth) : [], middleware ? [cookieParser(), middlewareList(middleware, "httpNodeMiddleware")] : []], log);
+  } catch (err) {
+    const error = (err as Error).message;
+    log.error(RED._("socket-io-server.errors.httpNodeSecurity", { error }));
+    return HttpGuard.refusing(error, log);
+  }
+}

@@ -1,0 +1,170 @@
+import { strict as assert } from "node:assert";
+import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
+import { freePort, serverConfig, sleep, type FlowNode } from "../helpers";
+import { startNodeRed, type NodeRedProcess } from "../node-red-process";
+import { counterEndpoint, countingFunction, counts, logLines } from "./attack-kit";
+
+// Finding 8 (first half): a client that leaves before its room join or its emit runs (a page
+// reload) is ordinary traffic. Acting on a socket that has gone is nothing to do: no error, no log line.
+
+const CYCLES = 3000;
+const PARALLEL = 16;
+const GONE = /SocketGone|no longer connected|has gone|departed/i;
+
+function flow(ioPort: number): FlowNode[] {
+  const z = "tab";
+  return [
+    { id: z, type: "tab", label: "gone sockets" },
+    serverConfig(ioPort),
+    // The everyday flow: every new client joins the lobby and is welcomed. No Catch node: an error
+    // would be logged, as a user's flow logs it.
+    { id: "on-conn", type: "socket-io-on", z, x: 100, y: 100, server: "srv", namespace: "/", listenFor: "connection", wires: [["join-lobby", "count-conn"]] },
+    { id: "join-lobby", type: "socket-io-room", z, x: 300, y: 100, action: "join", rooms: "lobby", roomsType: "str", wires: [["welcome", "count-joined"]] },
+    { id: "welcome", type: "socket-io-emit", z, x: 500, y: 100, server: "srv", namespace: "/", target: "socket", event: "welcome", eventType: "str", wires: [] },
+    countingFunction("count-conn", "connections", "return null;", z),
+    countingFunction("count-joined", "joined", "return null;", z),
+
+    // The direct case, on a tab of its own with a Catch and a Complete node: each connection msg of
+    // "/late" waits until its client has gone, then reaches a join, a leave, a leave-all, an emit and
+    // an emit that waits for an answer.
+    { id: "late", type: "tab", label: "late msgs" },
+    { id: "on-late", type: "socket-io-on", z: "late", x: 100, y: 100, server: "srv", namespace: "/late", listenFor: "connection", wires: [["wait"]] },
+    { id: "wait", type: "delay", z: "late", x: 300, y: 100, pauseType: "delay", timeout: "0.5", timeoutUnits: "seconds", wires: [["late-join", "late-leave", "late-leave-all", "late-emit", "late-ask"]] },
+    { id: "late-join", type: "socket-io-room", z: "late", x: 500, y: 60, action: "join", rooms: "r1", roomsType: "str", wires: [["late-out"]] },
+    { id: "late-leave", type: "socket-io-room", z: "late", x: 500, y: 100, action: "leave", rooms: "r1", roomsType: "str", wires: [["late-out"]] },
+    { id: "late-leave-all", type: "socket-io-room", z: "late", x: 500, y: 140, action: "leaveAll", rooms: "", roomsType: "str", wires: [["late-out"]] },
+    { id: "late-emit", type: "socket-io-emit", z: "late", x: 500, y: 180, server: "srv", namespace: "/late", target: "socket", event: "late", eventType: "str", wires: [] },
+    {
+      id: "late-ask",
+      type: "socket-io-emit",
+      z: "late",
+      x: 500,
+      y: 220,
+      server: "srv",
+      namespace: "/late",
+      target: "socket",
+      event: "question",
+      eventType: "str",
+      waitAck: true,
+      ackTimeout: 1000,
+      wires: [["late-out"]],
+    },
+    countingFunction("late-out", "lateOut", "return null;", "late"),
+    { id: "late-catch", type: "catch", z: "late", x: 100, y: 300, scope: null, uncaught: false, wires: [["late-caught"]] },
+    countingFunction("late-caught", "lateCaught", "global.set('lateError', msg.error.message + ' (' + msg.error.source.id + ')'); return null;", "late"),
+    {
+      id: "late-complete",
+      type: "complete",
+      z: "late",
+      x: 100,
+      y: 360,
+      scope: ["late-join", "late-leave", "late-leave-all", "late-emit", "late-ask"],
+      uncaught: false,
+      wires: [["late-done"]],
+    },
+    countingFunction("late-done", "lateDone", "return null;", "late"),
+    ...counterEndpoint(z),
+  ];
+}
+
+/**
+ * A client that leaves the moment it has asked to join "/", as a reloaded page does: its CONNECT is
+ * on the wire, and its transport closes right behind it.
+ */
+function connectAndLeave(url: string): Promise<void> {
+  return new Promise((resolve) => {
+    const c: ClientSocket = ioClient(url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    // The socket's own "open" listener, registered first, has sent CONNECT by now.
+    c.io.once("open", () => {
+      setImmediate(() => {
+        c.disconnect();
+        resolve();
+      });
+    });
+    setTimeout(() => {
+      c.disconnect();
+      resolve();
+    }, 5000).unref();
+  });
+}
+
+async function waitForCounts(url: string, ready: (c: Record<string, number>) => boolean, ms: number): Promise<Record<string, number>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const c = await counts(url);
+    if (ready(c) || Date.now() > deadline) return c;
+    await sleep(100);
+  }
+}
+
+describe("security: acting on a socket that has gone", function () {
+  this.timeout(60_000);
+  let nr: NodeRedProcess;
+  let ioUrl: string;
+
+  before(async function () {
+    const ioPort = await freePort();
+    ioUrl = `http://127.0.0.1:${ioPort}`;
+    nr = await startNodeRed({ port: await freePort() });
+    await nr.deploy(flow(ioPort));
+    await sleep(300);
+  });
+
+  after(async function () {
+    await nr?.stop();
+  });
+
+  it(`${CYCLES} clients that leave at once log no error and no warning; Node-RED still answers`, async function () {
+    let started = 0;
+    const began = Date.now();
+    await Promise.all(
+      Array.from({ length: PARALLEL }, async () => {
+        while (started < CYCLES) {
+          started++;
+          await connectAndLeave(ioUrl);
+        }
+      }),
+    );
+    const took = Date.now() - began;
+    const seen = await waitForCounts(nr.url, (c) => c.connections === CYCLES, 10_000);
+    assert.equal(seen.connections, CYCLES, "connection msgs");
+    const joined = seen.joined ?? 0;
+    console.log(`      ${CYCLES} cycles in ${took} ms, ${PARALLEL} at a time; ${CYCLES - joined} clients had gone before their join ran`);
+    // The race the test is about happened: some clients were gone when the room node ran.
+    assert.ok(joined < CYCLES, "some clients had left before their join");
+
+    // Node-RED still answers: a client that stays is welcomed.
+    const stays = ioClient(ioUrl, { transports: ["websocket"], reconnection: false, forceNew: true });
+    try {
+      const welcome = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no welcome within 3 s")), 3000);
+        stays.once("welcome", () => {
+          clearTimeout(timer);
+          resolve("welcome");
+        });
+      });
+      assert.equal(welcome, "welcome");
+    } finally {
+      stays.disconnect();
+    }
+    const out = nr.output();
+    const errors = logLines(out, "error");
+    assert.equal(errors.length, 0, `error lines, the first:\n${errors.slice(0, 3).join("\n")}`);
+    const warnings = logLines(out, "warn", GONE);
+    assert.equal(warnings.length, 0, `warn lines about gone sockets, the first:\n${warnings.slice(0, 3).join("\n")}`);
+  });
+
+  it("a msg whose client has gone reaches a join, a leave, a leave-all and two emits without an error", async function () {
+    const clients = 3;
+    for (let i = 0; i < clients; i++) await connectAndLeave(`${ioUrl}/late`);
+    // Five nodes per msg; each calls done, none reports an error.
+    const seen = await waitForCounts(nr.url, (c) => (c.lateDone ?? 0) >= 5 * clients || (c.lateCaught ?? 0) > 0, 5000);
+    await sleep(200);
+    const after = await counts(nr.url);
+    assert.equal(after.lateCaught ?? 0, 0, `Catch node fired: ${String((after as Record<string, unknown>).lateError)}`);
+    assert.equal(seen.lateDone, 5 * clients, "msgs the five nodes completed");
+    // Nothing was joined, left or answered: no msg goes on.
+    assert.equal(after.lateOut ?? 0, 0, "msgs sent on");
+    assert.deepEqual(logLines(nr.output(), "error"), [], "error lines");
+  });
+});
