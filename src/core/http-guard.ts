@@ -2,9 +2,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { STATUS_CODES, ServerResponse, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import parseAuthorization from "basic-auth";
 import bcrypt from "bcryptjs";
 import express from "express";
+import { basicCredentials } from "./http-request-parts";
 import type { Logger } from "./logger";
 import { RateLimitedReport } from "./rate-limited-report";
 
@@ -104,7 +104,7 @@ export function basicAuth(user: string, pass: string): Middleware {
   let remembered: string | undefined;
   return async (req: IncomingMessage, res: express.Response, next: (err?: unknown) => void) => {
     if (req.method === "OPTIONS") return next();
-    const given = parseAuthorization(req);
+    const given = basicCredentials(req);
     const ok = !!given && given.name === user && (given.pass === remembered || (await matches(given.pass)));
     if (!ok) {
       res.set("WWW-Authenticate", 'Basic realm="Authorization Required"');

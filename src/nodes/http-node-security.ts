@@ -1,6 +1,6 @@
-import cookieParser from "cookie-parser";
 import type { NodeAPI } from "node-red";
 import { basicAuth, HttpGuard, HttpGuardError, middlewareList, type Middleware } from "./core/http-guard";
+import { parseCookies } from "./core/http-request-parts";
 import type { Logger } from "./core/logger";
 
 /** The settings.js values Node-RED's HTTP security is made of (RED.settings exposes settings.js). */
@@ -23,7 +23,7 @@ function authMiddleware(auth: unknown): Middleware[] {
 
 /**
  * Node-RED's HTTP security for a Socket.IO endpoint on Node-RED's own server, as Node-RED applies it
- * to http in routes: `httpNodeAuth` first, then cookie-parser and `httpNodeMiddleware`. Settings that
+ * to http in routes: `httpNodeAuth` first, then cookie parsing and `httpNodeMiddleware`. Settings that
  * cannot run give a guard that refuses every request, and one error on `log` now.
  */
 export function httpNodeGuard(RED: NodeAPI, log: Logger): HttpGuard {
@@ -31,7 +31,7 @@ export function httpNodeGuard(RED: NodeAPI, log: Logger): HttpGuard {
   try {
     const auth = settings.httpNodeAuth || settings.httpAuth;
     const middleware = settings.httpNodeMiddleware;
-    return HttpGuard.of([auth ? authMiddleware(auth) : [], middleware ? [cookieParser(), middlewareList(middleware, "httpNodeMiddleware")] : []], log);
+    return HttpGuard.of([auth ? authMiddleware(auth) : [], middleware ? [parseCookies as Middleware, middlewareList(middleware, "httpNodeMiddleware")] : []], log);
   } catch (err) {
     const error = (err as Error).message;
     log.error(RED._("socket-io-server.errors.httpNodeSecurity", { error }));

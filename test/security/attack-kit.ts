@@ -173,6 +173,16 @@ export async function counts(adminUrl: string): Promise<Record<string, number>> 
   return (await res.json()) as Record<string, number>;
 }
 
+/** The counts, once `ready` holds for them or `ms` have passed (the caller asserts on what came). */
+export async function countsWhen(adminUrl: string, ready: (c: Record<string, any>) => boolean, ms: number): Promise<Record<string, any>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const c = await counts(adminUrl);
+    if (ready(c) || Date.now() > deadline) return c;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The lines of a Node-RED log at a level ("warn", "error") that match `pattern`. */
 export function logLines(output: string, level: string, pattern: RegExp = /./): string[] {
   return output.split("\n").filter((line) => line.includes(`[${level}]`) && pattern.test(line));

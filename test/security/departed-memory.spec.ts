@@ -3,7 +3,7 @@ import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
 import { RETIRED_MS } from "../../nodes/core/socket-handle";
 import { freePort, serverConfig, sleep, type FlowNode } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { counterEndpoint, counts, logLines } from "./attack-kit";
+import { counterEndpoint, counts, countsWhen, logLines } from "./attack-kit";
 
 // Finding 3: what is kept about a client that has left, for the msgs still about it, is bounded in
 // bytes and in time and never holds its `auth`; nothing else keeps the socket or its handshake.
@@ -103,16 +103,6 @@ async function cycle(url: string, dropTransport: boolean): Promise<void> {
   } finally {
     if (dropTransport) (c.io as unknown as { engine: { close(): void } }).engine.close();
     c.disconnect();
-  }
-}
-
-/** The counts of the flow, once `ready` holds for them or `ms` have passed. */
-async function countsWhen(url: string, ready: (c: Record<string, any>) => boolean, ms: number): Promise<Record<string, any>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const c = await counts(url);
-    if (ready(c) || Date.now() > deadline) return c;
-    await sleep(100);
   }
 }
 

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
 import { freePort, serverConfig, sleep, type FlowNode } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { counterEndpoint, countingFunction, counts, logLines } from "./attack-kit";
+import { counterEndpoint, countingFunction, counts, countsWhen, logLines } from "./attack-kit";
 
 // Finding 8 (first half): a client that leaves before its room join or its emit runs (a page
 // reload) is ordinary traffic. Acting on a socket that has gone is nothing to do: no error, no log line.
@@ -88,15 +88,6 @@ function connectAndLeave(url: string): Promise<void> {
   });
 }
 
-async function waitForCounts(url: string, ready: (c: Record<string, number>) => boolean, ms: number): Promise<Record<string, number>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const c = await counts(url);
-    if (ready(c) || Date.now() > deadline) return c;
-    await sleep(100);
-  }
-}
-
 describe("security: acting on a socket that has gone", function () {
   this.timeout(60_000);
   let nr: NodeRedProcess;
@@ -126,7 +117,7 @@ describe("security: acting on a socket that has gone", function () {
       }),
     );
     const took = Date.now() - began;
-    const seen = await waitForCounts(nr.url, (c) => c.connections === CYCLES, 10_000);
+    const seen = await countsWhen(nr.url, (c) => c.connections === CYCLES, 10_000);
     assert.equal(seen.connections, CYCLES, "connection msgs");
     const joined = seen.joined ?? 0;
     console.log(`      ${CYCLES} cycles in ${took} ms, ${PARALLEL} at a time; ${CYCLES - joined} clients had gone before their join ran`);
@@ -158,7 +149,7 @@ describe("security: acting on a socket that has gone", function () {
     const clients = 3;
     for (let i = 0; i < clients; i++) await connectAndLeave(`${ioUrl}/late`);
     // Five nodes per msg; each calls done, none reports an error.
-    const seen = await waitForCounts(nr.url, (c) => (c.lateDone ?? 0) >= 5 * clients || (c.lateCaught ?? 0) > 0, 5000);
+    const seen = await countsWhen(nr.url, (c) => (c.lateDone ?? 0) >= 5 * clients || (c.lateCaught ?? 0) > 0, 5000);
     await sleep(200);
     const after = await counts(nr.url);
     assert.equal(after.lateCaught ?? 0, 0, `Catch node fired: ${String((after as Record<string, unknown>).lateError)}`);
