@@ -30,6 +30,9 @@ function emitFlow(port: number): FlowNode[] {
 
     { id: "on-hello", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "hello", wires: [["to-socket"]] },
     { id: "to-socket", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "socket" },
+    // "reply", the default of a new emit node: the sender in msg.socket, or everyone without one.
+    { id: "on-ping", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "ping-me", wires: [["reply"]] },
+    { id: "reply", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "reply" },
     { id: "on-shout", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "shout", wires: [["bc"]] },
     { id: "bc", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "broadcast" },
     { id: "on-shout-r1", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "shout-r1", wires: [["bc-r1"]] },
@@ -149,6 +152,16 @@ describe("socket-io-emit", function () {
       await fence([a, b]);
       assert.deepEqual(payloads(a), ["just-a"]);
       assert.deepEqual(payloads(b), []);
+    });
+
+    it('"reply" answers only the sender in msg.socket, and reaches everyone when the msg has no socket', async function () {
+      const [a, b] = [await member(), await member()];
+      a.c.emit("ping-me", "pong-a");
+      await until(() => payloads(a).length === 1, 3000, "the answer to a");
+      input("reply", { payload: "no-socket" });
+      await fence([a, b]);
+      assert.deepEqual(payloads(a), ["pong-a", "no-socket"]);
+      assert.deepEqual(payloads(b), ["no-socket"]);
     });
 
     it('"broadcast" reaches everyone but msg.socket, and with rooms only those rooms', async function () {

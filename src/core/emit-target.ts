@@ -2,9 +2,19 @@ import type { BroadcastOperator, Namespace, Socket } from "socket.io";
 import { RESERVED_INSTANCE_EVENTS } from "./event-router";
 import { SocketGoneError, SocketHandle } from "./socket-handle";
 
-/** Who an emit goes to; "instances" are the other Node-RED instances on the same Redis (not clients). */
-export type TargetKind = "all" | "rooms" | "socket" | "broadcast" | "ack" | "instances";
-export const TARGET_KINDS: readonly TargetKind[] = ["all", "rooms", "socket", "broadcast", "ack", "instances"];
+/**
+ * Who an emit goes to; "instances" are the other Node-RED instances on the same Redis (not clients).
+ * "reply" answers the sender in msg.socket, or goes to everyone when the msg has no socket, as core
+ * `websocket out` does with `msg._session`.
+ */
+export type TargetKind = "reply" | "all" | "rooms" | "socket" | "broadcast" | "ack" | "instances";
+export const TARGET_KINDS: readonly TargetKind[] = ["reply", "all", "rooms", "socket", "broadcast", "ack", "instances"];
+
+/** The target "reply" resolves to "socket" for a msg that carries one, else to "all". */
+export function resolveReply(target: TargetKind, socket: unknown): TargetKind {
+  if (target !== "reply") return target;
+  return socket === undefined || socket === null ? "all" : "socket";
+}
 
 /** A user-fixable problem with an emit (no event, bad room, gone socket...). */
 export class EmitError extends Error {

@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { inBatch } from "./core/emit-batch";
-import { describe, emitTo, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
+import { describe, emitTo, resolveReply, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
 import { SocketGoneError, SocketHandle } from "./core/socket-handle";
 import { FlowNodeKit } from "./flow-node-kit";
 import { argumentsToSend, RESERVED_INSTANCE_EVENTS } from "./core/event-router";
@@ -74,11 +74,13 @@ export = function (RED: NodeAPI): void {
     node.on("input", (msg: NodeMessageInFlow, send, done) => {
       const fail = (err: Error): void => kit.fail(err, done);
       try {
-        if (!entry && target !== "socket" && target !== "broadcast" && target !== "ack") {
+        // "reply" answers the sender when the msg has one, else goes to everyone.
+        const to = resolveReply(target, msg.socket);
+        if (!entry && to !== "socket" && to !== "broadcast" && to !== "ack") {
           throw new Error(RED._("socket-io-emit.errors.noServer"));
         }
-        const namespace = target === "all" || target === "rooms" || target === "instances" ? namespaceFor(RED, "socket-io-emit", entry!, namespaceSetting, msg.namespace).nsp : undefined;
-        if (target === "instances") {
+        const namespace = to === "all" || to === "rooms" || to === "instances" ? namespaceFor(RED, "socket-io-emit", entry!, namespaceSetting, msg.namespace).nsp : undefined;
+        if (to === "instances") {
           // The in-memory adapter only warns on the console that it cannot: say it here, catchably.
           if (!entry!.redis) throw new Error(RED._("socket-io-emit.errors.instancesNeedRedis"));
           // Nothing reaches the other instances while Redis is down: the msg fails (and is counted).
@@ -87,7 +89,7 @@ export = function (RED: NodeAPI): void {
         const event = pick(read.event(msg), msg.event);
         if (msg.args !== undefined && !Array.isArray(msg.args)) throw new Error(RED._("socket-io-emit.errors.argsType", { kind: describe(msg.args) }));
         const request: EmitRequest = {
-          target,
+          target: to,
           namespace,
           event: event as string,
           args: argumentsToSend(msg.payload, msg.args),
@@ -105,7 +107,7 @@ export = function (RED: NodeAPI): void {
           kit.succeeded();
           done();
         };
-        const departed = (): boolean => target === "socket" && SocketHandle.is(msg.socket) && !msg.socket.live;
+        const departed = (): boolean => to === "socket" && SocketHandle.is(msg.socket) && !msg.socket.live;
         const sent = (answer: unknown): void => {
           kit.succeeded();
           if (ackTimeoutMs !== undefined) {
@@ -120,7 +122,7 @@ export = function (RED: NodeAPI): void {
             if (answers) answers.then(sent, (err: Error) => (departed() ? nothingToDo() : fail(err)));
             else sent(undefined);
           } catch (err) {
-            if (err instanceof SocketGoneError && target === "socket") nothingToDo();
+            if (err instanceof SocketGoneError && to === "socket") nothingToDo();
             else fail(err as Error);
           }
         });
