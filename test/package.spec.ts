@@ -34,9 +34,10 @@ interface ModuleInfo {
   user: boolean;
 }
 
-/** Files a node file brings along: its editor html and its en-US messages, named after the .js file. */
+/** Files a node file brings along: its editor html, its en-US messages and help, named after the .js file. */
 const htmlOf = (file: string): string => file.replace(/\.js$/, ".html");
 const localeOf = (file: string): string => posix.join(posix.dirname(file), "locales", "en-US", posix.basename(file, ".js") + ".json");
+const helpOf = (file: string): string => localeOf(file).replace(/\.json$/, ".html");
 
 /** Where a shipped .js is compiled from: nodes/core/x.js <- src/core/x.ts, nodes/x.js <- src/nodes/x.ts. */
 const sourceOf = (file: string): string => file.replace(/^nodes\/core\//, "src/core/").replace(/^nodes\//, "src/nodes/").replace(/\.js$/, ".ts");
@@ -48,7 +49,7 @@ const SHIPPABLE = [
   /^LICENSE$/,
   /^nodes\/(core\/)?[\w-]+\.js$/,
   /^nodes\/[\w-]+\.html$/,
-  /^nodes\/locales\/[\w-]+\/[\w-]+\.json$/,
+  /^nodes\/locales\/[\w-]+\/[\w-]+\.(json|html)$/,
   /^nodes\/icons\/[\w-]+\.(svg|png)$/,
   /^examples\/[\w/-]+\.json$/,
 ];
@@ -87,7 +88,7 @@ describe("the npm package, as the palette manager gets it", function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("holds each node's compiled code with everything it requires, its editor html, messages and icon, plus the examples, README and LICENSE", function () {
+  it("holds each node's compiled code with everything it requires, its editor html, messages, help and icon, plus the examples, README and LICENSE", function () {
     const examples = exampleFiles();
     assert.ok(examples.length > 0, "examples/ holds no flow (*.json) to ship");
     const expected = new Set(["package.json", "README.md", "LICENSE", ...examples, ...filesUnder("nodes/locales"), ...filesUnder("nodes/icons")]);
@@ -95,6 +96,7 @@ describe("the npm package, as the palette manager gets it", function () {
       for (const f of localRequires(file)) expected.add(f);
       expected.add(htmlOf(file));
       expected.add(localeOf(file));
+      expected.add(helpOf(file));
       const icon = editorDefinitions(htmlOf(file)).get(type)?.icon;
       // "font-awesome/..." and "node-red/..." icons come with the editor; a bare file name is ours.
       if (icon && !icon.includes("/")) expected.add(posix.join(posix.dirname(file), "icons", icon));
@@ -109,7 +111,7 @@ describe("the npm package, as the palette manager gets it", function () {
     assert.deepEqual(stale, [], "compiled files without a source in src/ (left over from an old build)");
   });
 
-  it("installs with npm into a fresh Node-RED user dir, loads all six types without errors and lists every example under Import > Examples", async function () {
+  it("installs with npm into a fresh Node-RED user dir, loads all six types without errors, serves the help of each and lists every example under Import > Examples", async function () {
     const userDir = join(work, "user");
     mkdirSync(userDir);
     writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "node-red-project", version: "0.0.1", private: true }));
@@ -131,6 +133,13 @@ describe("the npm package, as the palette manager gets it", function () {
     // palette manager offers to update and remove it.
     const info = await runtime.getJson<ModuleInfo>(`/nodes/${pkg.name}`);
     assert.deepEqual({ path: info.path, version: info.version, user: info.user }, { path: installed, version: pkg.version, user: true });
+
+    // The editor gets each type's help once, read from the installed locales/en-US/<type>.html.
+    const editor = await (await fetch(`${runtime.url}/nodes`, { headers: { accept: "text/html" } })).text();
+    for (const [type, file] of Object.entries(NODE_FILES)) {
+      assert.equal(editor.split(`data-help-name="${type}"`).length - 1, 1, `help blocks of ${type} in GET /nodes`);
+      assert.ok(editor.includes(readFileSync(join(installed, helpOf(file)), "utf8")), `GET /nodes serves ${helpOf(file)} as the help of ${type}`);
+    }
 
     const modules = await runtime.getJson<string[]>("/library/examples/flows/");
     assert.ok(modules.includes(pkg.name), `Node-RED lists no examples for ${pkg.name}, only for: ${modules.join(", ")}`);
