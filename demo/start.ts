@@ -16,12 +16,27 @@ const EXAMPLES = join(ROOT, "examples");
 /** The pages the examples serve, by example. */
 export const EXAMPLE_PAGES = ["/chat", "/echo", "/secure", "/dm", "/ns"];
 
-/** Every example flow, merged into one flows file (their node ids are unique across files). */
+/**
+ * Every example flow, merged into one flows file. The examples share one server config node (same id,
+ * same settings, as the editor merges it on import): it is kept once. Any other id found twice, or
+ * the shared node with different settings in two files, is an error.
+ */
 export function exampleFlows(): Array<Record<string, unknown>> {
-  return readdirSync(EXAMPLES)
+  const nodes = new Map<string, { file: string; node: Record<string, unknown> }>();
+  const files = readdirSync(EXAMPLES)
     .filter((file) => file.endsWith(".json"))
-    .sort()
-    .flatMap((file) => JSON.parse(readFileSync(join(EXAMPLES, file), "utf8")) as Array<Record<string, unknown>>);
+    .sort();
+  for (const file of files) {
+    for (const node of JSON.parse(readFileSync(join(EXAMPLES, file), "utf8")) as Array<Record<string, unknown>>) {
+      const id = String(node.id);
+      const seen = nodes.get(id);
+      if (!seen) nodes.set(id, { file, node });
+      else if (node.z !== undefined || JSON.stringify(seen.node) !== JSON.stringify(node)) {
+        throw new Error(`examples/${file}: node ${id} is also in examples/${seen.file}, with other settings or on a tab`);
+      }
+    }
+  }
+  return [...nodes.values()].map(({ node }) => node);
 }
 
 /** Compiles src/ into nodes/ (incremental: quick when nothing changed). */

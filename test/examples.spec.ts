@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as http from "node:http";
 import { join } from "node:path";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { EXAMPLE_PAGES } from "../demo/start";
+import { EXAMPLE_PAGES, exampleFlows } from "../demo/start";
 import { allNodes, cleanup, client, collect, helper, next, sleep, until } from "./helpers";
 
 // The core nodes the examples use (the test helper loads catch by itself).
@@ -24,24 +24,12 @@ const examples: Array<{ file: string; flow: FlowNode[] }> = readdirSync(EXAMPLES
   .filter((file) => file.endsWith(".json"))
   .sort()
   .map((file) => ({ file, flow: JSON.parse(readFileSync(join(EXAMPLES_DIR, file), "utf8")) as FlowNode[] }));
-const everything = (): FlowNode[] => examples.flatMap((e) => structuredClone(e.flow));
+/** Every example in one flow, as the demo deploys them: the shared server config node once. */
+const everything = (): FlowNode[] => exampleFlows() as FlowNode[];
 const exampleFlow = (file: string): FlowNode[] => structuredClone(examples.find((e) => e.file === file)!.flow);
 
 const OUR_TYPES = ["socket-io-server", "socket-io-on", "socket-io-emit", "socket-io-room", "socket-io-middleware-start", "socket-io-middleware-end"];
 const CORE_TYPES = ["tab", "comment", "http in", "http response", "template", "function", "change", "switch", "debug", "catch"];
-/** The one set of server settings every example uses, so that they share Node-RED's server. */
-const SHARED_SERVER = {
-  listen: "nodered",
-  path: "/socket.io",
-  corsOrigins: "*",
-  serveClient: true,
-  pingInterval: 25000,
-  pingTimeout: 20000,
-  maxHttpBufferSize: 1000000,
-  recovery: false,
-  recoveryDuration: 120000,
-  options: "",
-};
 
 /** The id of the node of `type` named `name` in `flow`. */
 function idOf(flow: FlowNode[], type: string, name: string): string {
@@ -96,23 +84,24 @@ describe("the example flows", function () {
     }
   });
 
-  it("use every node type of the package, and servers with one shared set of settings on Node-RED's server", function () {
+  it("use every node type of the package, on a server config node on Node-RED's server", function () {
     const used = new Set(examples.flatMap((e) => e.flow.map((n) => n.type)));
     for (const type of OUR_TYPES) assert.ok(used.has(type), `no example uses ${type}`);
     for (const { file, flow } of examples) {
       const servers = flow.filter((n) => n.type === "socket-io-server");
       assert.equal(servers.length, 1, `${file}: one server config node`);
-      for (const [key, value] of Object.entries(SHARED_SERVER)) assert.deepEqual(servers[0][key], value, `${file}: server setting ${key}`);
+      assert.equal(servers[0].listen, "nodered", `${file}: the server listens on Node-RED's server`);
     }
   });
 
-  it("can be deployed together: node ids are unique across files and never equal a setting's value", function () {
-    const all = examples.flatMap((e) => e.flow);
-    const ids = all.map((n) => n.id);
+  it("can be deployed together: node ids are unique across files but for the shared server, and never equal a setting's value", function () {
+    const all = everything();
+    assert.equal(all.filter((n) => n.type === "socket-io-server").length, 1, "the demo deploys one server config node");
+    const ids = examples.flatMap((e) => e.flow.filter((n) => n.type !== "socket-io-server").map((n) => n.id));
     assert.equal(new Set(ids).size, ids.length, "a node id appears twice");
     // Node-RED takes a string setting equal to a node id for a reference to that node.
     const values = new Set(all.flatMap((n) => Object.entries(n).filter(([k, v]) => typeof v === "string" && !["id", "z", "server"].includes(k)).map(([, v]) => v)));
-    for (const id of ids) assert.ok(!values.has(id), `node id ${id} equals a setting's value`);
+    for (const { id } of all) assert.ok(!values.has(id), `node id ${id} equals a setting's value`);
   });
 });
 
@@ -161,7 +150,8 @@ describe("the example flows deployed together on Node-RED's server", function ()
     for (const path of EXAMPLE_PAGES) {
       const page = await get(url + path);
       assert.equal(page.status, 200, path);
-      assert.match(page.body, /<script src="\/socket\.io\/socket\.io\.js"><\/script>/, path);
+      // Relative to the page, so that it works under a path prefix too (test/browser/example-pages.browser.ts).
+      assert.match(page.body, /<script src="socket\.io\/socket\.io\.js"><\/script>/, path);
     }
     assert.equal((await get(`${url}/socket.io/socket.io.js`)).status, 200);
   });
