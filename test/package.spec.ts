@@ -46,6 +46,7 @@ const sourceOf = (file: string): string => file.replace(/^nodes\/core\//, "src/c
 const SHIPPABLE = [
   /^package\.json$/,
   /^README\.md$/,
+  /^CHANGELOG\.md$/,
   /^LICENSE$/,
   /^nodes\/(core\/)?[\w-]+\.js$/,
   /^nodes\/[\w-]+\.html$/,
@@ -88,10 +89,10 @@ describe("the npm package, as the palette manager gets it", function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("holds each node's compiled code with everything it requires, its editor html, messages, help and icon, plus the examples, README and LICENSE", function () {
+  it("holds each node's compiled code with everything it requires, its editor html, messages, help and icon, plus the examples, README, CHANGELOG and LICENSE", function () {
     const examples = exampleFiles();
     assert.ok(examples.length > 0, "examples/ holds no flow (*.json) to ship");
-    const expected = new Set(["package.json", "README.md", "LICENSE", ...examples, ...filesUnder("nodes/locales"), ...filesUnder("nodes/icons")]);
+    const expected = new Set(["package.json", "README.md", "CHANGELOG.md", "LICENSE", ...examples, ...filesUnder("nodes/locales"), ...filesUnder("nodes/icons")]);
     for (const [type, file] of Object.entries(NODE_FILES)) {
       for (const f of localRequires(file)) expected.add(f);
       expected.add(htmlOf(file));
