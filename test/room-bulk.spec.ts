@@ -130,7 +130,7 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
     await assert.rejects(act("socket-list", {}), /socket-io-room\.errors\.roomOnly$/);
     await assert.rejects(act("list-msg-namespace", { namespace: "/never" }), /socket-io-room\.errors\.unknownNamespace$/);
     assert.deepEqual((await act("list", { namespace: "/never" })).payload, [], "a Namespace setting wins over msg.namespace");
-    await assert.rejects(act("list", { inRoom: { not: "a room" } }), /In room\(s\) must be a room name or an array of room names, not an object/);
+    await assert.rejects(act("list", { inRoom: { not: "a room" } }), /core\.emit\.roomList \{"what":"socket-io-room\.label\.inRooms","kind":"kind\.object"\}$/);
     const status = callsOn("leave-all", "status").at(-1)?.[0] as NodeStatus | undefined;
     assert.deepEqual([status?.fill, status?.shape], ["red", "ring"]);
   });

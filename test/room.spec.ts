@@ -171,6 +171,6 @@ describe("socket-io-room", function () {
     const m = await member();
     m.c.disconnect();
     await until(() => m.socket.connected === false, 3000, "the server to see the client go");
-    await assert.rejects(act("join-msg", { socket: m.socket, room: 42 }), /msg\.room must be a room name or an array of room names/);
+    await assert.rejects(act("join-msg", { socket: m.socket, room: 42 }), /core\.emit\.roomList \{"what":"msg\.room","kind":"kind\.value .*number.*42/);
   });
 });

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { Term } from "../nodes/core/problem";
 import { RateLimitedReport } from "../nodes/core/rate-limited-report";
 import { reasonOf, reconnectDelay, RECONNECT_CAP_MS } from "../nodes/core/redis-adapter-link";
 import { differences, fingerprint, parseServerSettings } from "../nodes/core/server-settings";
@@ -28,13 +29,14 @@ describe("scale-out settings (core)", function () {
 
   it("refuses a Redis URL of another scheme, with credentials in it, or with more than a database number, and an unknown adapter", function () {
     const parse = (extra: Record<string, unknown>) => () => parseServerSettings({ listen: "port", port: 1, adapter: "redis", ...extra });
-    assert.throws(parse({ redisUrl: "http://127.0.0.1:6379" }), /must start with redis:\/\/ or rediss:\/\//);
-    assert.throws(parse({ redisUrl: "redis://user:secret@127.0.0.1:6379" }), /must not hold a username or password.*Username and Password fields/);
-    assert.throws(parse({ redisUrl: "redis://:secret@127.0.0.1" }), /must not hold a username or password/);
-    assert.throws(parse({ redisUrl: "redis://127.0.0.1:6379/cache" }), /database number only/);
-    assert.throws(parse({ redisUrl: "not a url" }), /is not a URL/);
-    assert.throws(parse({ redisPrefix: "app*" }), /must not contain spaces or the characters/);
-    assert.throws(() => parseServerSettings({ listen: "port", port: 1, adapter: "kafka" }), /scale-out "kafka" must be one of memory, redis, redis-streams/);
+    assert.throws(parse({ redisUrl: "http://127.0.0.1:6379" }), { code: "setting.redisScheme", values: { url: "http://127.0.0.1:6379" } });
+    assert.throws(parse({ redisUrl: "redis://user:secret@127.0.0.1:6379" }), { code: "setting.redisCredentials", values: {} });
+    assert.throws(parse({ redisUrl: "redis://:secret@127.0.0.1" }), { code: "setting.redisCredentials" });
+    assert.throws(parse({ redisUrl: "redis://127.0.0.1:6379/cache" }), { code: "setting.redisDatabase", values: { url: "redis://127.0.0.1:6379/cache", example: "redis://127.0.0.1:6379/0" } });
+    assert.throws(parse({ redisUrl: "not a url" }), { code: "setting.redisUrl", values: { url: "not a url", example: "redis://127.0.0.1:6379" } });
+    assert.throws(parse({ redisPrefix: "app*" }), { code: "setting.redisPrefix", values: { prefix: "app*" } });
+    const adapters = ["memory", "redis", "redis-streams"].map((kind) => new Term(`adapter.${kind}`));
+    assert.throws(() => parseServerSettings({ listen: "port", port: 1, adapter: "kafka" }), { code: "setting.adapter", values: { adapter: "kafka", choices: adapters } });
   });
 
   it("restarts the server when a Redis setting or credential changes: the fingerprint differs, but holds no password", function () {

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { IncomingMessage } from "node:http";
+import { settingLabel } from "../nodes/core/problem";
 import { differences, fingerprint, originAllowed, parseServerSettings, socketIoOptions } from "../nodes/core/server-settings";
 
 const request = (headers: Record<string, string>): IncomingMessage => ({ headers }) as unknown as IncomingMessage;
@@ -18,7 +19,7 @@ describe("server settings (core)", function () {
 
   it("refuses a port outside 1..65535 or not a number, naming the setting", function () {
     for (const port of ["70000", "0", "abc", "", "3.5"]) {
-      assert.throws(() => parseServerSettings({ listen: "port", port }), /port must be a whole number from 1 to 65535/, `port ${port}`);
+      assert.throws(() => parseServerSettings({ listen: "port", port }), { code: "setting.integer", values: { setting: settingLabel("port"), min: 1, max: 65535, value: port } }, `port ${port}`);
     }
   });
 
@@ -27,8 +28,12 @@ describe("server settings (core)", function () {
   });
 
   it("refuses advanced options that are not a JSON object, saying how to write one", function () {
-    assert.throws(() => parseServerSettings({ listen: "port", port: 1, options: "{bad" }), /advanced options are not valid JSON/);
-    assert.throws(() => parseServerSettings({ listen: "port", port: 1, options: "[1]" }), /must be a JSON object/);
+    assert.throws(() => parseServerSettings({ listen: "port", port: 1, options: "{bad" }), (err: { code?: string; values?: { error?: unknown } }) => {
+      assert.equal(err.code, "setting.optionsJson");
+      assert.match(String(err.values?.error), /JSON/, "JSON.parse's reason");
+      return true;
+    });
+    assert.throws(() => parseServerSettings({ listen: "port", port: 1, options: "[1]" }), { code: "setting.optionsObject" });
   });
 
   it("merges advanced options last", function () {
@@ -42,8 +47,8 @@ describe("server settings (core)", function () {
   });
 
   it("refuses a malformed origin and a path without a leading slash", function () {
-    assert.throws(() => parseServerSettings({ listen: "port", port: 1, corsOrigins: "example.com" }), /is not an origin/);
-    assert.throws(() => parseServerSettings({ listen: "port", port: 1, path: "socket.io" }), /must start with "\/"/);
+    assert.throws(() => parseServerSettings({ listen: "port", port: 1, corsOrigins: "example.com" }), { code: "setting.origin", values: { origin: "example.com" } });
+    assert.throws(() => parseServerSettings({ listen: "port", port: 1, path: "socket.io" }), { code: "setting.path", values: { path: "socket.io" } });
   });
 
   it("checks the Origin header: listed, or none at all", function () {
@@ -79,7 +84,7 @@ describe("server settings (core)", function () {
     assert.equal(limited.eventRate, 50);
     assert.equal(limited.eventBurst, 50, "a blank burst is the rate");
     assert.equal(socketIoOptions(limited).connectTimeout, 5000);
-    assert.throws(() => parseServerSettings({ listen: "port", port: 1, eventRate: "fast" }), /event rate limit must be a whole number/);
+    assert.throws(() => parseServerSettings({ listen: "port", port: 1, eventRate: "fast" }), { code: "setting.atLeast", values: { setting: settingLabel("eventRate"), min: 0, value: "fast" } });
     assert.equal(parseServerSettings({ listen: "port", port: 1, httpNodeSecurity: true }).httpNodeSecurity, false, "only on Node-RED's server");
     assert.equal(parseServerSettings({ listen: "nodered", httpNodeSecurity: true }).httpNodeSecurity, true);
   });

@@ -293,7 +293,7 @@ describe("msg.socket", function () {
     assert.equal(msg.socket.live, undefined);
     assert.deepEqual([...msg.socket.rooms], []);
     // No answer can come from a client that has gone.
-    assert.throws(() => msg.socket.timeout(100), { name: "SocketGoneError", message: `socket ${id} in namespace "/" is no longer connected` });
+    assert.throws(() => msg.socket.timeout(100), { name: "Error", code: "socket.gone", values: { id, namespace: "/" } });
     // "Everyone but this socket" still means something, shortly after it has gone.
     const left = next(other, "left");
     msg.socket.broadcast.emit("left", id);

@@ -1,7 +1,8 @@
 import { dirname } from "node:path";
 import type * as SocketIoParser from "socket.io-parser";
+import { ClosedConnections } from "./engine-guard";
 import type { Logger } from "./logger";
-import { RateLimitedReport } from "./rate-limited-report";
+import { Problem, Term } from "./problem";
 
 // The parser socket.io itself loads, so the wire format is exactly the server's.
 const parser = require(require.resolve("socket.io-parser", { paths: [dirname(require.resolve("socket.io"))] })) as typeof SocketIoParser;
@@ -34,51 +35,43 @@ export const DEFAULT_PACKET_LIMITS: Omit<PacketLimits, "maxAttachmentBytes"> = {
 /** Why a connection was closed. */
 export type PacketRefusal = "attachments" | "bytes" | "slow" | "deep";
 
-/** What the log line says about each refusal, after "N clients disconnected: ". */
-function refusalText(kind: PacketRefusal, limits: PacketLimits): string {
+/** Why a packet was refused: a term of the server node's catalog, with the limit it broke. */
+function refusalWhy(kind: PacketRefusal, limits: PacketLimits): Term {
   switch (kind) {
     case "attachments":
-      return `a binary packet announcing more than ${limits.maxAttachments} attachments`;
+      return new Term("core.packet.why.attachments", { max: limits.maxAttachments });
     case "bytes":
-      return `a binary packet whose attachments add up to more than the Max buffer size of ${limits.maxAttachmentBytes} bytes`;
+      return new Term("core.packet.why.bytes", { max: limits.maxAttachmentBytes });
     case "slow":
-      return `a binary packet still missing attachments after ${limits.attachmentTimeoutMs / 1000} s`;
+      return new Term("core.packet.why.slow", { seconds: limits.attachmentTimeoutMs / 1000 });
     case "deep":
-      return `a packet nested deeper than ${limits.maxDepth} levels`;
+      return new Term("core.packet.why.deep", { max: limits.maxDepth });
   }
 }
 
-/** How a user can fix a refusal their own clients cause, where a setting can. */
-const REFUSAL_HINTS: Partial<Record<PacketRefusal, string>> = {
-  bytes: " Raise Max buffer size on the server node if such messages are expected.",
-};
-
 /**
  * Counts the connections closed for each kind of refusal and logs them through a rate-limited
- * report: at most one line per kind and interval, naming the latest client address.
+ * report: at most one line per kind and interval, naming the latest client address, worded as the
+ * engine guard's lines ("N clients disconnected: why; latest from where.").
  */
 export class PacketRefusals {
-  private readonly reports = new Map<PacketRefusal, RateLimitedReport>();
-  private readonly latest = new Map<PacketRefusal, string>();
+  private readonly reports = new Map<PacketRefusal, ClosedConnections>();
 
   constructor(
     private readonly limits: PacketLimits,
-    private readonly warn: (message: string) => void,
+    private readonly log: Pick<Logger, "warn">,
     private readonly intervalMs = 10_000,
   ) {}
 
   add(kind: PacketRefusal, address?: string): void {
-    if (address) this.latest.set(kind, address);
     let report = this.reports.get(kind);
     if (!report) {
-      report = new RateLimitedReport((n) => {
-        const from = this.latest.get(kind);
-        // Worded as the engine guard's lines: "N clients disconnected: why; latest from where."
-        this.warn(`${n === 1 ? "1 client" : `${n} clients`} disconnected: ${refusalText(kind, this.limits)}${from ? `; latest from ${from}` : ""}.${REFUSAL_HINTS[kind] ?? ""}`);
-      }, this.intervalMs);
+      // A user can fix the one their own clients may cause, Max buffer size: that line says how.
+      const code = kind === "bytes" ? "packet.refusedBytes" : "packet.refused";
+      report = new ClosedConnections(this.log, code, () => ({ why: refusalWhy(kind, this.limits) }), this.intervalMs);
       this.reports.set(kind, report);
     }
-    report.add();
+    report.add(address);
   }
 
   /** Writes what is still counted and stops. */
@@ -186,7 +179,7 @@ export interface BoundedParser {
  */
 export function boundedParser(limitsIn: Partial<PacketLimits> & Pick<PacketLimits, "maxAttachmentBytes">, log: Pick<Logger, "warn">, engineOf: () => object | undefined = () => undefined): BoundedParser {
   const limits: PacketLimits = { ...DEFAULT_PACKET_LIMITS, ...limitsIn };
-  const refusals = new PacketRefusals(limits, (m) => log.warn(m));
+  const refusals = new PacketRefusals(limits, log);
   const hooked = new WeakSet<object>();
   // Set by the engine's "connection" event just before Socket.IO's Client makes its decoder.
   let arriving: Connection | undefined;
@@ -220,7 +213,7 @@ export function boundedParser(limitsIn: Partial<PacketLimits> & Pick<PacketLimit
     }
 
     override add(obj: unknown): void {
-      if (this.expired) throw new Error("a binary packet waited too long for its attachments");
+      if (this.expired) throw new Problem("packet.expired");
       if (typeof obj === "string") {
         if (obj.length > 2 * limits.maxDepth && nestingDepth(obj, jsonStart(obj), limits.maxDepth) > limits.maxDepth) this.refuse("deep");
         if (announcedAttachments(obj) > limits.maxAttachments) this.refuse("attachments");
@@ -271,7 +264,7 @@ export function boundedParser(limitsIn: Partial<PacketLimits> & Pick<PacketLimit
     private refuse(kind: PacketRefusal): never {
       this.destroy();
       refusals.add(kind, this.address());
-      throw new Error(`connection closed: ${refusalText(kind, limits)}`);
+      throw new Problem("packet.closed", { why: refusalWhy(kind, limits) });
     }
 
     private address(): string | undefined {

@@ -1,5 +1,6 @@
 import type { BroadcastOperator, Namespace, Socket } from "socket.io";
 import { RESERVED_INSTANCE_EVENTS } from "./event-router";
+import { kindOf, Problem, type WordValues } from "./problem";
 import { SocketGoneError, SocketHandle } from "./socket-handle";
 
 /**
@@ -16,33 +17,24 @@ export function resolveReply(target: TargetKind, socket: unknown): TargetKind {
   return socket === undefined || socket === null ? "all" : "socket";
 }
 
-/** A user-fixable problem with an emit (no event, bad room, gone socket...). */
-export class EmitError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EmitError";
+/** A user-fixable problem with an emit (no event, bad room...); its code (under `emit`) says which. */
+export class EmitError extends Problem {
+  constructor(code: string, values: WordValues = {}) {
+    super(`emit.${code}`, values);
   }
 }
 
 /**
  * Reads a room list: a string (comma-separated allowed) or an array of strings.
- * @param what names the property in the error, e.g. "msg.room"
+ * @param what names the property in the error, worded by the caller: "msg.room", or a dialog label
  */
 export function toRoomList(value: unknown, what: string): string[] {
   if (value === undefined || value === null || value === "") return [];
   const list = typeof value === "string" ? value.split(",") : value;
   if (!Array.isArray(list) || !list.every((r) => typeof r === "string" || typeof r === "number")) {
-    throw new EmitError(`${what} must be a room name or an array of room names, not ${describe(value)}`);
+    throw new EmitError("roomList", { what, kind: kindOf(value) });
   }
   return list.map((r) => String(r).trim()).filter((r) => r.length > 0);
-}
-
-/** A short description of a value's kind for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (Buffer.isBuffer(value)) return "a Buffer";
-  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 export interface EmitRequest {
@@ -67,15 +59,13 @@ interface Emitter {
   timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
 }
 
-function handleIn(value: unknown, target: string): SocketHandle {
-  if (!SocketHandle.is(value)) {
-    throw new EmitError(`target "${target}" needs msg.socket from a socket-io-on or socket-io-middleware-start node, not ${describe(value)}`);
-  }
+function handleIn(value: unknown): SocketHandle {
+  if (!SocketHandle.is(value)) throw new EmitError("needsSocket", { kind: kindOf(value) });
   return value;
 }
 
-function liveSocket(value: unknown, target: string): Socket {
-  const handle = handleIn(value, target);
+function liveSocket(value: unknown): Socket {
+  const handle = handleIn(value);
   const socket = handle.live;
   if (!socket) throw new SocketGoneError(handle.id, handle.namespace);
   return socket;
@@ -86,10 +76,10 @@ function emitter(req: EmitRequest): Emitter {
     case "all":
     case "rooms": {
       const nsp = req.namespace;
-      if (!nsp) throw new EmitError("no namespace to emit to");
+      if (!nsp) throw new EmitError("noNamespace");
       let op: BroadcastOperator<any, any> = nsp.compress(req.compress);
       if (req.target === "rooms") {
-        if (req.rooms.length === 0) throw new EmitError('target "rooms" needs at least one room: set Rooms or msg.room');
+        if (req.rooms.length === 0) throw new EmitError("noRooms");
         op = op.to(req.rooms);
         if (req.except.length > 0) op = op.except(req.except);
       }
@@ -97,17 +87,17 @@ function emitter(req: EmitRequest): Emitter {
     }
     case "broadcast": {
       // Through the handle: a sender that has just left (a page reload) still has its broadcast sent.
-      let op = handleIn(req.socket, "broadcast").broadcast.compress(req.compress);
+      let op = handleIn(req.socket).broadcast.compress(req.compress);
       if (req.rooms.length > 0) op = op.to(req.rooms);
       if (req.except.length > 0) op = op.except(req.except);
       return (req.volatile ? op.volatile : op) as unknown as Emitter;
     }
     case "socket": {
-      const socket = liveSocket(req.socket, "socket").compress(req.compress);
+      const socket = liveSocket(req.socket).compress(req.compress);
       return (req.volatile ? socket.volatile : socket) as unknown as Emitter;
     }
     default:
-      throw new EmitError(`unknown target "${String(req.target)}"`);
+      throw new EmitError("unknownTarget", { target: String(req.target) });
   }
 }
 
@@ -118,14 +108,12 @@ function emitter(req: EmitRequest): Emitter {
  */
 export function emitTo(req: EmitRequest): undefined | Promise<unknown> {
   if (req.target === "ack") {
-    if (typeof req.ack !== "function") {
-      throw new EmitError(`target "reply to msg.ack" needs msg.ack from a socket-io-on node whose client asked for an acknowledgement, not ${describe(req.ack)}`);
-    }
+    if (typeof req.ack !== "function") throw new EmitError("needsAck", { kind: kindOf(req.ack) });
     const answered = (req.ack as (...a: unknown[]) => boolean)(...req.args);
-    if (answered === false) throw new EmitError("msg.ack was already answered (the msg was cloned, or answered twice); a client takes one answer");
+    if (answered === false) throw new EmitError("ackAnswered");
     return undefined;
   }
-  if (typeof req.event !== "string" || req.event === "") throw new EmitError("no event name: set Event, or msg.event");
+  if (typeof req.event !== "string" || req.event === "") throw new EmitError("noEvent");
   if (req.target === "instances") return emitToInstances(req);
   const target = emitter(req);
   if (req.ackTimeoutMs === undefined) {
@@ -153,9 +141,9 @@ export function emitTo(req: EmitRequest): undefined | Promise<unknown> {
  */
 function emitToInstances(req: EmitRequest): undefined | Promise<unknown> {
   const nsp = req.namespace;
-  if (!nsp) throw new EmitError("no namespace to emit to");
+  if (!nsp) throw new EmitError("noNamespace");
   if (RESERVED_INSTANCE_EVENTS.includes(req.event)) {
-    throw new EmitError(`"${req.event}" cannot be sent to other instances: ${RESERVED_INSTANCE_EVENTS.map((e) => `"${e}"`).join(", ")} are reserved`);
+    throw new EmitError("reservedInstanceEvent", { event: req.event, reserved: RESERVED_INSTANCE_EVENTS.map((e) => `"${e}"`) });
   }
   try {
     // The adapters send these arguments as JSON: a cycle or a BigInt fails here, not in the adapter later.
@@ -170,7 +158,7 @@ function emitToInstances(req: EmitRequest): undefined | Promise<unknown> {
   const ms = req.ackTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error("timed out")), ms);
+    timer = setTimeout(() => reject(new InstancesTimedOut()), ms);
   });
   let answers: Promise<unknown>;
   try {
@@ -192,20 +180,20 @@ function emitToInstances(req: EmitRequest): undefined | Promise<unknown> {
   );
 }
 
+/** Our own deadline for the other instances' answers passed (Socket.IO's adapters give up at 5 s). */
+class InstancesTimedOut extends Error {}
+
 // Socket.IO encodes while emitting: a cycle overflows the stack, a BigInt fails JSON.stringify.
+// Its own timeouts reject with "operation has timed out" (clients) or "timeout reached" (adapters).
 function explain(err: Error, req: EmitRequest): Error {
-  if (req.target === "instances" && /timed out|timeout reached/i.test(err.message)) {
-    return new EmitError(`not every other Node-RED instance acknowledged event "${req.event}" within ${Math.min(req.ackTimeoutMs ?? 5000, 5000)} ms`);
+  const event = req.event;
+  if (req.target === "instances" && (err instanceof InstancesTimedOut || /timed out|timeout reached/i.test(err.message))) {
+    return new EmitError("instancesAckTimeout", { event, ms: Math.min(req.ackTimeoutMs ?? 5000, 5000) });
   }
-  if (err instanceof RangeError) {
-    return new EmitError(`the payload of event "${req.event}" cannot be sent: it contains a circular reference`);
-  }
-  if (err instanceof TypeError) {
-    return new EmitError(`the payload of event "${req.event}" cannot be sent: ${err.message}`);
-  }
+  if (err instanceof RangeError) return new EmitError("circular", { event });
+  if (err instanceof TypeError) return new EmitError("unserializable", { event, error: err.message });
   if (/timed out/i.test(err.message)) {
-    const who = req.target === "socket" ? "the client did not acknowledge" : "not every client acknowledged";
-    return new EmitError(`${who} event "${req.event}" within ${req.ackTimeoutMs} ms`);
+    return new EmitError(req.target === "socket" ? "clientAckTimeout" : "clientsAckTimeout", { event, ms: req.ackTimeoutMs ?? 0 });
   }
   return err;
 }

@@ -2,6 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server, Socket } from "socket.io";
 import type { Logger } from "./logger";
+import { clientCount, Term, type WordValues } from "./problem";
 import { RateLimitedReport } from "./rate-limited-report";
 
 /**
@@ -81,17 +82,23 @@ function v3BinaryPackets(data: Buffer, cap: number): number {
   return n;
 }
 
-/** One kind of closed connection, summed in one rate-limited warning naming the latest address. */
-class ClosedConnections {
-  private latest = "";
+/** What the log says of a client whose address is not known. */
+export const UNKNOWN_ADDRESS = new Term("core.unknownAddress");
+
+/**
+ * One kind of closed connection, summed in one rate-limited warning (`code`, with `clients` and
+ * `address`, the latest one's) among the lines "N clients disconnected: why; latest from where."
+ */
+export class ClosedConnections {
+  private latest: string | Term = UNKNOWN_ADDRESS;
   private readonly report: RateLimitedReport;
 
-  constructor(warn: (message: string) => void, text: (n: number, latest: string) => string, intervalMs: number) {
-    this.report = new RateLimitedReport((n) => warn(text(n, this.latest)), intervalMs);
+  constructor(log: Pick<Logger, "warn">, code: string, values: () => WordValues, intervalMs: number) {
+    this.report = new RateLimitedReport((n) => log.warn(code, { clients: clientCount(n), address: this.latest, ...values() }), intervalMs);
   }
 
-  add(address: string): void {
-    this.latest = address || "an unknown address";
+  add(address: string | undefined): void {
+    this.latest = address || UNKNOWN_ADDRESS;
     this.report.add();
   }
 
@@ -99,8 +106,6 @@ class ClosedConnections {
     this.report.stop();
   }
 }
-
-const clients = (n: number): string => (n === 1 ? "1 client" : `${n} clients`);
 
 /**
  * Engine.IO-level protections for one Socket.IO server, wrapped around each connection (never
@@ -138,17 +143,8 @@ export class EngineGuard {
     intervalMs = 10_000,
   ) {
     this.limits = { maxPayloadPackets: DEFAULT_MAX_PAYLOAD_PACKETS, ...limits };
-    const warn = (m: string): void => log.warn(m);
-    this.tooManyPackets = new ClosedConnections(
-      warn,
-      (n, latest) => `${clients(n)} disconnected: a polling request carried more than ${this.limits.maxPayloadPackets} packets; latest from ${latest}. Clients that send bursts this large should use the WebSocket transport.`,
-      intervalMs,
-    );
-    this.tooBig = new ClosedConnections(
-      warn,
-      (n, latest) => `${clients(n)} disconnected: a message was larger than Max buffer size (${this.maxBytes} bytes); latest from ${latest}. Raise Max buffer size on the server node if such messages are expected.`,
-      intervalMs,
-    );
+    this.tooManyPackets = new ClosedConnections(log, "engine.tooManyPackets", () => ({ max: this.limits.maxPayloadPackets }), intervalMs);
+    this.tooBig = new ClosedConnections(log, "engine.tooBig", () => ({ max: this.maxBytes }), intervalMs);
     // io.engine exists only once attach() binds it: hook in at that moment, on this server only.
     const bind = io.bind.bind(io);
     io.bind = (engine) => {

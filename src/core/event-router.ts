@@ -162,7 +162,7 @@ export class EventRouter {
       const queued = this.queue;
       this.queue = [];
       if (this.dropped > 0) {
-        this.log.warn(`${this.dropped} socket.io events arrived during a deploy beyond the ${this.queueLimit} that are kept, and were dropped`);
+        this.log.warn("events.dropped", { count: this.dropped, limit: this.queueLimit });
         this.dropped = 0;
       }
       for (const event of queued) this.deliver(event);
@@ -180,7 +180,7 @@ export class EventRouter {
       fn(event);
     } catch (err) {
       // A subscriber is a node adapter; whatever it throws must not reach socket.io's event loop.
-      this.log.error(`socket.io event "${event.name}" could not be delivered: ${(err as Error).message}`);
+      this.log.error("events.undeliverable", { event: event.name, error: (err as Error).message });
     }
   }
 

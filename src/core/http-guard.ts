@@ -6,6 +6,7 @@ import bcrypt from "bcryptjs";
 import express from "express";
 import { basicCredentials } from "./http-request-parts";
 import type { Logger } from "./logger";
+import { kindOf, Problem, Term, type WordValue } from "./problem";
 import { RateLimitedReport } from "./rate-limited-report";
 
 /** An Express middleware: `(req, res, next)`, or `(err, req, res, next)` to handle an error. */
@@ -20,10 +21,10 @@ export interface HttpGuardOptions {
 }
 
 /** Raised when what should guard the endpoint cannot be used as Express middleware. */
-export class HttpGuardError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "HttpGuardError";
+export class HttpGuardError extends Problem {
+  /** @param name the setting it comes from, e.g. "httpNodeMiddleware" */
+  constructor(name: string, item: unknown) {
+    super("http.notMiddleware", { name, kind: kindOf(item) });
   }
 }
 
@@ -31,7 +32,10 @@ export class HttpGuardError extends Error {
 const REQUEST_KEYS = ["res", "next", "baseUrl", "originalUrl", "params", "query", "route", "cookies", "signedCookies", "secret"];
 const RESPONSE_KEYS = ["req", "locals"];
 
-/** A refusal of the middleware that is not an error response of its own. */
+/** What the log says of a middleware that answered a request and let it go on as well. */
+const ANSWERED_AND_NEXT = new Term("core.http.answeredAndNext");
+
+/** A refusal of the middleware that is not an error response of its own; its message is never shown. */
 class Refused extends Error {
   constructor(
     message: string,
@@ -47,7 +51,7 @@ function settled(fn: Middleware): Middleware {
     // next('route') and next('router') skip an http in node's route: here they refuse, never admit.
     const onward = (err?: unknown): void => next(err === "route" || err === "router" ? new Refused(`next('${err}')`, 404) : err);
     const out = call(onward) as PromiseLike<unknown> | undefined;
-    if (out && typeof out.then === "function") out.then(undefined, (err: unknown) => next(err ?? new Error("the middleware's promise was rejected")));
+    if (out && typeof out.then === "function") out.then(undefined, (err: unknown) => next(err ?? new Problem("http.promiseRejected")));
   };
   return fn.length === 4
     ? (err: unknown, req: unknown, res: unknown, next: (err?: unknown) => void) => run(next, (onward) => fn(err, req, res, onward))
@@ -58,7 +62,7 @@ function flatten(list: unknown[], name: string, into: Middleware[] = []): Middle
   for (const item of list) {
     if (Array.isArray(item)) flatten(item, name, into);
     else if (typeof item === "function") into.push(item as Middleware);
-    else throw new HttpGuardError(`${name} must be a function (req, res, next) or an array of them; it holds ${item === null ? "null" : `a ${typeof item}`}`);
+    else throw new HttpGuardError(name, item);
   }
   return into;
 }
@@ -135,7 +139,7 @@ export class HttpGuard {
   private readonly upgradeTimeout: number;
   private readonly failures: RateLimitedReport;
   private readonly timeouts: RateLimitedReport;
-  private lastFailure = "";
+  private lastFailure: WordValue = "";
 
   /**
    * @param middleware run in this order; undefined for a guard that refuses everything (`refusing`)
@@ -145,19 +149,13 @@ export class HttpGuard {
     middleware: Middleware[] | undefined,
     log: Logger,
     options: HttpGuardOptions,
-    private readonly reason = "",
+    private readonly reason: WordValue = "",
   ) {
     this.upgradeTimeout = options.upgradeTimeout ?? 10_000;
-    this.failures = new RateLimitedReport((n) =>
-      log.error(
-        middleware
-          ? `Node-RED's HTTP security failed on ${n} Socket.IO request(s), which were refused (last: ${this.lastFailure})`
-          : `Node-RED's HTTP security cannot run (${reason}): ${n} Socket.IO request(s) refused; fix httpNodeAuth or httpNodeMiddleware in settings.js and restart Node-RED`,
-      ),
+    this.failures = new RateLimitedReport((count) =>
+      middleware ? log.error("http.failed", { count, last: this.lastFailure }) : log.error("http.cannotRun", { count, reason }),
     );
-    this.timeouts = new RateLimitedReport((n) =>
-      log.warn(`Node-RED's HTTP security did not decide on ${n} Socket.IO WebSocket upgrade(s) within ${this.upgradeTimeout} ms; they were refused with 503`),
-    );
+    this.timeouts = new RateLimitedReport((count) => log.warn("http.undecided", { count, ms: this.upgradeTimeout }));
     if (!middleware) return;
     const app = express();
     app.disable("x-powered-by");
@@ -171,11 +169,14 @@ export class HttpGuard {
    * @throws HttpGuardError when an entry is neither a function nor an array of them
    */
   static of(middleware: MiddlewareList, log: Logger, options: HttpGuardOptions = {}): HttpGuard {
-    return new HttpGuard(flatten(middleware, "the guard's middleware"), log, options);
+    return new HttpGuard(flatten(middleware, "middleware"), log, options);
   }
 
-  /** A guard that refuses every request (500), for security settings that cannot run. */
-  static refusing(reason: string, log: Logger, options: HttpGuardOptions = {}): HttpGuard {
+  /**
+   * A guard that refuses every request (500), for security settings that cannot run.
+   * @param reason why, worded by the caller (or a term of the server node's catalog)
+   */
+  static refusing(reason: WordValue, log: Logger, options: HttpGuardOptions = {}): HttpGuard {
     return new HttpGuard(undefined, log, options, reason);
   }
 
@@ -183,7 +184,7 @@ export class HttpGuard {
   request(req: IncomingMessage, res: ServerResponse, pass: () => void): void {
     this.decide(req, res, (err) => {
       if (err !== undefined) this.refuse(res, err);
-      else if (res.headersSent || res.writableEnded) this.failed("a middleware answered and also called next()");
+      else if (res.headersSent || res.writableEnded) this.failed(ANSWERED_AND_NEXT);
       else pass();
     });
   }
@@ -221,7 +222,7 @@ export class HttpGuard {
       clearTimeout(timer);
       if (err !== undefined) return this.refuse(res, err);
       if (res.headersSent || res.writableEnded || socket.destroyed) {
-        if (res.headersSent) this.failed("a middleware answered and also called next()");
+        if (res.headersSent) this.failed(ANSWERED_AND_NEXT);
         socket.destroy();
         return;
       }
@@ -245,7 +246,7 @@ export class HttpGuard {
       then(err);
     };
     if (!this.app) {
-      once(new Refused(this.reason, 500));
+      once(new Refused("refusing", 500));
       return () => undefined;
     }
     const proto = [Object.getPrototypeOf(req) as object, Object.getPrototypeOf(res) as object] as const;
@@ -259,7 +260,7 @@ export class HttpGuard {
       once();
     });
     try {
-      this.app(req as express.Request, res as unknown as express.Response, (err?: unknown) => once(err ?? new Refused("the middleware left the router", 404)));
+      this.app(req as express.Request, res as unknown as express.Response, (err?: unknown) => once(err ?? new Refused("router-end", 404)));
     } catch (err) {
       once(err);
     }
@@ -282,7 +283,7 @@ export class HttpGuard {
     res.end(body);
   }
 
-  private failed(what: string): void {
+  private failed(what: WordValue): void {
     this.lastFailure = what;
     this.failures.add();
   }

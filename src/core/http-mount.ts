@@ -3,6 +3,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import type { Duplex } from "node:stream";
 import { HttpGuard } from "./http-guard";
 import { consoleLogger } from "./logger";
+import { Term } from "./problem";
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -99,7 +100,7 @@ export class HttpMount {
    * @param secured run Node-RED's HTTP security first: `guard`, or, without one, refuse everything
    */
   mount(path: string, secured = false, guard?: HttpGuard): MountPoint {
-    const check = secured ? (guard ?? HttpGuard.refusing("the server was given no guard", consoleLogger)) : undefined;
+    const check = secured ? (guard ?? HttpGuard.refusing(new Term("core.http.noGuard"), consoleLogger)) : undefined;
     this.current = new MountPoint(path, this.passOn, check);
     return this.current;
   }

@@ -1,14 +1,19 @@
-/** Where the core reports what a user should see in the log; a node adapter passes its node's log. */
+import { wordCode, type WordValues } from "./problem";
+
+/**
+ * Where the core reports what a user should see in the log: a code and its values (see Problem),
+ * which a node adapter words from the locale files and writes to its node's log.
+ */
 export interface Logger {
-  warn(message: string): void;
-  error(message: string): void;
-  /** Information (a broker connected again); a node adapter passes its node's `log`. */
-  log?(message: string): void;
+  warn(code: string, values?: WordValues): void;
+  error(code: string, values?: WordValues): void;
+  /** Information (a broker connected again). */
+  log?(code: string, values?: WordValues): void;
 }
 
 /** Used when no adapter gave a logger (the core's own unit tests). */
 export const consoleLogger: Logger = {
-  warn: (m) => console.warn(m),
-  error: (m) => console.error(m),
-  log: (m) => console.log(m),
+  warn: (code, values) => console.warn(wordCode(code, values)),
+  error: (code, values) => console.error(wordCode(code, values)),
+  log: (code, values) => console.log(wordCode(code, values)),
 };

@@ -31,8 +31,24 @@ export class RefusedError extends Error {
   }
 }
 
-/** What a client is told when the middleware of a namespace cannot run (its start node's settings are bad). */
-export const MISCONFIGURED = "unauthorized: the server cannot check connections to this namespace (its middleware is misconfigured)";
+/**
+ * What a refused client is told in `connect_error`. These are protocol, not words for the Node-RED
+ * user: a client program reads them (an app may match "unauthorized"), so they are not translated.
+ */
+export const REFUSALS = {
+  /** The middleware of a namespace cannot run (its start node's settings are bad). */
+  misconfigured: "unauthorized: the server cannot check connections to this namespace (its middleware is misconfigured)",
+  /** The middleware flow did not answer within its start node's timeout. */
+  timedOut: "unauthorized: the server did not decide in time",
+  /** A refusal without a message of its own. */
+  unauthorized: "unauthorized",
+  /** A deploy did not finish while the connection waited for it. */
+  redeploying: "server is being redeployed, try again",
+  /** The middleware was replaced under the connection too often. */
+  redeployed: "middleware was redeployed while connecting, try again",
+  /** CONNECT for a namespace sent again and again while the first attempt is in the middleware. */
+  settingUp: "a connection to this namespace is already being set up",
+} as const;
 
 const RESTART = Symbol("restart");
 /** A connection restarts the chain at most this many times when steps are replaced under it. */
@@ -86,12 +102,12 @@ export class MiddlewareChain {
   async run(socket: SocketHandle): Promise<RefusedError | undefined> {
     for (let attempt = 0; attempt <= MAX_RESTARTS; attempt++) {
       if (!(await this.gate.waitOpen(this.deployWaitMs))) {
-        return new RefusedError("server is being redeployed, try again");
+        return new RefusedError(REFUSALS.redeploying);
       }
       const result = await this.runSteps(socket, [...this.steps]);
       if (result !== RESTART) return result;
     }
-    return new RefusedError("middleware was redeployed while connecting, try again");
+    return new RefusedError(REFUSALS.redeployed);
   }
 
   private async runSteps(socket: SocketHandle, steps: MiddlewareStep[]): Promise<RefusedError | undefined | typeof RESTART> {
@@ -117,7 +133,7 @@ export class MiddlewareChain {
       };
       const timer = setTimeout(() => {
         if (late) return;
-        finish(new RefusedError("unauthorized: the server did not decide in time"), "timed-out");
+        finish(new RefusedError(REFUSALS.timedOut), "timed-out");
         step.timedOut(socket);
       }, step.timeoutMs);
       let set = this.cancels.get(step);
@@ -140,5 +156,5 @@ export class MiddlewareChain {
 
 function toRefusal(err: Error): RefusedError {
   if (err instanceof RefusedError) return err;
-  return new RefusedError(err.message || "unauthorized", (err as RefusedError).data);
+  return new RefusedError(err.message || REFUSALS.unauthorized, (err as RefusedError).data);
 }

@@ -4,7 +4,7 @@ import type { DeployGate } from "./deploy-gate";
 import { clientArguments, EventRouter, RESERVED_INSTANCE_EVENTS, ROOM_EVENTS, type RoomEvent, type Subscriber, type Topic } from "./event-router";
 import { EventBucket, type EventLimit } from "./event-rate-limit";
 import type { Logger } from "./logger";
-import { MiddlewareChain, RefusedError } from "./middleware-chain";
+import { MiddlewareChain, RefusedError, REFUSALS } from "./middleware-chain";
 import { RateLimitedReport } from "./rate-limited-report";
 import { SocketHandle } from "./socket-handle";
 
@@ -76,13 +76,11 @@ export class NamespaceHub {
   ) {
     this.router = new EventRouter(gate, log);
     this.chain = new MiddlewareChain(gate);
-    const where = `namespace "${nsp.name}"`;
-    const limit = limits.events ? `${limits.events.rate} events/s, burst ${limits.events.burst}` : "";
-    this.dropped = new RateLimitedReport((n) => log.warn(`${n} events from clients over the event rate limit (${limit}) were dropped in ${where}`));
-    this.flooded = new RateLimitedReport((n) => log.warn(`${n} clients far over the event rate limit (${limit}) were disconnected from ${where}`));
-    this.closedForRefusals = new RateLimitedReport((n) =>
-      log.warn(`${n} connections were closed after ${MAX_REFUSALS} refused attempts to join a namespace (last in ${where})`),
-    );
+    const namespace = nsp.name;
+    const limit = { rate: limits.events?.rate ?? 0, burst: limits.events?.burst ?? 0 };
+    this.dropped = new RateLimitedReport((count) => log.warn("hub.rateDropped", { count, ...limit, namespace }));
+    this.flooded = new RateLimitedReport((count) => log.warn("hub.rateDisconnected", { count, ...limit, namespace }));
+    this.closedForRefusals = new RateLimitedReport((count) => log.warn("hub.refusals", { count, max: MAX_REFUSALS, namespace }));
     this.guardSessions(nsp.adapter as unknown as SessionStore);
     nsp.use((socket, next) => this.admit(socket, next));
     nsp.on("connection", (socket: Socket) => this.connected(socket));
@@ -151,7 +149,7 @@ export class NamespaceHub {
     const current = this.attempts.get(client);
     if (current) {
       if (current.repeats++ < MAX_REPEATS) void current.outcome.then((refusal) => (refusal ? next(refusal) : next()));
-      else this.refuse(socket, next, new RefusedError("a connection to this namespace is already being set up"));
+      else this.refuse(socket, next, new RefusedError(REFUSALS.settingUp));
       return;
     }
     // Kept until the socket has connected, or been refused. Once connected, Socket.IO itself closes a

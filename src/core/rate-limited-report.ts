@@ -4,8 +4,8 @@
  * thousands of emits a second; the log gets one line per interval with their number.
  *
  * @example
- * const undelivered = new RateLimitedReport((n) => log.warn(`${n} emits were not delivered`), 10_000);
- * undelivered.add();     // writes "1 emits were not delivered" now
+ * const undelivered = new RateLimitedReport((count) => log.warn("redis.undelivered", { count, url }), 10_000);
+ * undelivered.add();     // writes the line with count 1 now
  * undelivered.add(41);   // counted; written when 10 s have passed since the last line
  * undelivered.stop();    // writes what is still counted, and stops
  */

@@ -3,6 +3,7 @@ import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-
 import { createClient } from "redis";
 import type { Namespace } from "socket.io";
 import type { Logger } from "./logger";
+import { Problem, Term, type WordValue } from "./problem";
 import { RateLimitedReport } from "./rate-limited-report";
 import type { ScaleOutSettings } from "./server-settings";
 
@@ -54,7 +55,7 @@ export function reconnectDelay(retries: number, capMs = RECONNECT_CAP_MS): numbe
 /** A short reason for a connection error (Node's AggregateError of a dual-stack host has no message). */
 export function reasonOf(err: unknown): string {
   const e = err as (Error & { code?: string; errors?: unknown[] }) | undefined;
-  if (!e) return "unknown error";
+  if (!e) return String(err);
   if (e.message) return e.message;
   if (Array.isArray(e.errors) && e.errors.length > 0) return reasonOf(e.errors[0]);
   return e.code ?? e.name ?? String(err);
@@ -87,17 +88,17 @@ export class RedisAdapterLink {
   private readonly clients = new Set<RedisClient>();
   /** Clients whose last connection attempt failed, with the reason. */
   private readonly failing = new Map<RedisClient, string>();
-  private readonly watchers = new Set<(state: RedisState, reason?: string) => void>();
+  private readonly watchers = new Set<(state: RedisState, reason?: WordValue) => void>();
   private readonly undelivered: RateLimitedReport;
   private readonly adapterFailures: RateLimitedReport;
-  private lastAdapterFailure = "";
+  private lastAdapterFailure: WordValue = "";
   private stateNow: RedisState = "connecting";
-  private reasonNow: string | undefined;
+  private reasonNow: WordValue | undefined;
   private everConnected = false;
   private outageSince: number | undefined;
   private closed = false;
   /** Set while the publishing connection leaves a command unanswered: why. */
-  private stalled: string | undefined;
+  private stalled: Term | undefined;
   private probing = false;
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -111,12 +112,12 @@ export class RedisAdapterLink {
     reportIntervalMs = REPORT_INTERVAL_MS,
     private readonly stallMs = STALL_MS,
   ) {
-    this.undelivered = new RateLimitedReport((n) => {
-      const why = this.reasonNow ? ` (${this.reasonNow})` : "";
-      this.log.warn(`${n} message(s) for the other socket.io instances could not be sent to Redis at ${settings.url}${why} and are lost; local clients were served`);
+    this.undelivered = new RateLimitedReport((count) => {
+      const reason = this.reasonNow;
+      this.log.warn(reason ? "redis.undeliveredBecause" : "redis.undelivered", { count, url: settings.url, ...(reason ? { reason } : {}) });
     }, reportIntervalMs);
-    this.adapterFailures = new RateLimitedReport((n) => {
-      this.log.error(`socket.io Redis adapter: ${n} operation(s) failed, the last with: ${this.lastAdapterFailure}`);
+    this.adapterFailures = new RateLimitedReport((count) => {
+      this.log.error("redis.adapterFailed", { count, last: this.lastAdapterFailure });
     }, reportIntervalMs);
 
     const pub = createClient({
@@ -156,7 +157,7 @@ export class RedisAdapterLink {
   }
 
   /** Why Redis is unreachable (the last connection error), while it is. */
-  get reason(): string | undefined {
+  get reason(): WordValue | undefined {
     return this.reasonNow;
   }
 
@@ -166,7 +167,7 @@ export class RedisAdapterLink {
   }
 
   /** Calls `fn` now and on every change of state; returns the function that stops it. */
-  watch(fn: (state: RedisState, reason?: string) => void): () => void {
+  watch(fn: (state: RedisState, reason?: WordValue) => void): () => void {
     this.watchers.add(fn);
     fn(this.stateNow, this.reasonNow);
     return () => {
@@ -179,11 +180,14 @@ export class RedisAdapterLink {
     this.undelivered.add(n);
   }
 
-  /** An error for an operation that needs the other instances while Redis is unreachable; counted as undelivered. */
-  unreachableError(what: string): Error {
+  /**
+   * An error for an operation that needs the other instances while Redis is unreachable; counted as undelivered.
+   * @param what what cannot be done, worded by the caller
+   */
+  unreachableError(what: WordValue): Problem {
     this.countUndelivered();
-    const why = this.reasonNow ? ` (${this.reasonNow})` : "";
-    return new Error(`Redis at ${this.settings.url} is unreachable${why}: ${what}`);
+    const reason = this.reasonNow;
+    return reason ? new Problem("redis.unreachableBecause", { url: this.settings.url, reason, what }) : new Problem("redis.unreachable", { url: this.settings.url, what });
   }
 
   /** Closes every Redis connection; call it after the Socket.IO server has closed. Safe to call twice. */
@@ -272,7 +276,7 @@ export class RedisAdapterLink {
   private observe(client: RedisClient, name: string, run: () => unknown): unknown {
     let result: unknown;
     if (client === this.pub && this.stalled !== undefined) {
-      result = Promise.reject(new Error(this.stalled));
+      result = Promise.reject(new Error(String(this.stalled)));
     } else {
       try {
         result = run();
@@ -299,9 +303,9 @@ export class RedisAdapterLink {
         // waiting in the socket is read: the verdict waits for the poll phase that reads it.
         setImmediate(() => {
           if (settled) return;
-          const reason = `no answer from Redis within ${this.stallMs} ms`;
+          const reason = new Term("core.redis.noAnswer", { ms: this.stallMs });
           this.stall(reason);
-          reject(new Error(reason));
+          reject(new Error(String(reason)));
         });
       }, this.stallMs);
       timer.unref();
@@ -315,7 +319,7 @@ export class RedisAdapterLink {
     return Promise.race([command, late]);
   }
 
-  private stall(reason: string): void {
+  private stall(reason: Term): void {
     if (this.closed || this.stalled !== undefined || !this.pub.isReady) return;
     this.stalled = reason;
     this.refresh();
@@ -359,7 +363,7 @@ export class RedisAdapterLink {
               this.countUndelivered();
               return;
             }
-            this.lastAdapterFailure = `${name}: ${reasonOf(err)}`;
+            this.lastAdapterFailure = new Term("core.redis.adapterFailure", { operation: name, reason: reasonOf(err) });
             this.adapterFailures.add();
           });
         }
@@ -380,7 +384,7 @@ export class RedisAdapterLink {
   }
 
   /** Unreachable while the publishing connection stalls or any client's last attempt failed; connecting while one is not ready yet. */
-  private currentState(): [RedisState, string | undefined] {
+  private currentState(): [RedisState, WordValue | undefined] {
     if (this.stalled !== undefined && this.pub.isReady) return ["unreachable", this.stalled];
     let state: RedisState = "connected";
     for (const client of this.clients) {
@@ -392,18 +396,18 @@ export class RedisAdapterLink {
     return [state, undefined];
   }
 
-  private report(state: RedisState, reason: string | undefined): void {
-    const where = `Redis at ${this.settings.url}`;
+  private report(state: RedisState, reason: WordValue | undefined): void {
+    const url = this.settings.url;
     if (state === "unreachable" && this.outageSince === undefined) {
       this.outageSince = Date.now();
-      this.log.warn(`${where} is unreachable (${reason}): the socket.io server serves its own clients only, and keeps retrying`);
+      this.log.warn("redis.down", { url, reason: reason ?? "" });
     } else if (state === "connected") {
-      const adapter = this.settings.adapter === "redis" ? "Redis pub/sub" : "Redis Streams";
+      const adapter = new Term(`adapter.${this.settings.adapter}`);
       if (this.outageSince !== undefined) {
         const seconds = ((Date.now() - this.outageSince) / 1000).toFixed(1);
-        this.log.log?.(`${where} is reachable again after ${seconds} s: the socket.io server reaches the other instances (${adapter})`);
+        this.log.log?.("redis.back", { url, seconds, adapter });
       } else if (!this.everConnected) {
-        this.log.log?.(`socket.io server connected to ${where} (${adapter})`);
+        this.log.log?.("redis.connected", { url, adapter });
       }
       this.everConnected = true;
       this.outageSince = undefined;

@@ -8,6 +8,7 @@ import { HttpMount, type MountPoint } from "./http-mount";
 import { publishServer, withdrawServer, type SocketResolver } from "./live-sockets";
 import type { Logger } from "./logger";
 import { NamespaceHub } from "./namespace-hub";
+import { Problem } from "./problem";
 import { RedisAdapterLink } from "./redis-adapter-link";
 import { fingerprint, socketIoOptions, type ServerSettings } from "./server-settings";
 
@@ -117,7 +118,7 @@ export class ServerEntry {
     const s = this.settings;
     if (s.listen === "nodered") {
       if (!this.context.nodeRedServer) {
-        this.setState("error", new Error("Node-RED has no HTTP server to share (is httpAdminRoot/httpNodeRoot disabled?); give the server its own port"));
+        this.setState("error", new Problem("server.noNodeRedServer"));
         return;
       }
       this.mountPoint = HttpMount.of(this.context.nodeRedServer).mount(s.path, s.httpNodeSecurity, this.context.httpGuard);
@@ -134,8 +135,13 @@ export class ServerEntry {
     this.httpServer = server;
     this.io.attach(server);
     server.once("error", (err: NodeJS.ErrnoException) => {
-      const message = err.code === "EADDRINUSE" ? `port ${s.port} is already in use by another program; choose another port` : err.code === "EACCES" ? `no permission to listen on port ${s.port}; choose a port above 1023` : `cannot listen on port ${s.port}: ${err.message}`;
-      this.setState("error", new Error(message));
+      const problem =
+        err.code === "EADDRINUSE"
+          ? new Problem("server.portInUse", { port: s.port })
+          : err.code === "EACCES"
+            ? new Problem("server.portDenied", { port: s.port })
+            : new Problem("server.cannotListen", { port: s.port, error: err.message });
+      this.setState("error", problem);
     });
     server.listen(s.port, () => {
       if (this.stateNow === "starting") this.setState("listening");

@@ -1,16 +1,27 @@
 import type { Server as HttpServer } from "node:http";
+import { Problem, settingLabel } from "./problem";
 import { ServerEntry, type EntryContext } from "./server-entry";
 import { differences, fingerprint, type ServerSettings } from "./server-settings";
 
-/** Raised when a config node wants a port that another one uses with other settings. */
-export class ServerConflictError extends Error {
-  /** @param entry the server already running there, with the other settings */
+/**
+ * Raised when a config node wants a port (or Node-RED's server) that another one uses with other
+ * settings. `values.other` holds that config node's id: the node layer words it by the node's name.
+ */
+export class ServerConflictError extends Problem {
+  /**
+   * @param entry the server already running there, with the other settings
+   * @param other the id of a config node using it
+   */
   constructor(
-    message: string,
+    settings: ServerSettings,
     readonly entry: ServerEntry,
+    readonly other: string,
+    differing: string[],
   ) {
-    super(message);
-    this.name = "ServerConflictError";
+    // The Scale-out tab holds every Redis setting; its first field is the adapter.
+    const labels = differing.map((property) => settingLabel(property === "scaleOut" ? "adapter" : property));
+    const values = { other, settings: labels };
+    super(settings.listen === "port" ? "server.conflictPort" : "server.conflictNodeRed", settings.listen === "port" ? { ...values, port: settings.port } : values);
   }
 }
 
@@ -69,11 +80,7 @@ export class ServerRegistry {
       }
       const others = [...existing.owners].filter((id) => id !== ownerId);
       if (others.length > 0 && usable) {
-        const where = settings.listen === "port" ? `port ${settings.port}` : "Node-RED's own HTTP server";
-        throw new ServerConflictError(
-          `${where} is already used by socket-io-server ${others[0]} with other settings (${differences(existing.fingerprint, fp).join(", ")}); use the same settings, or another port`,
-          existing,
-        );
+        throw new ServerConflictError(settings, existing, others[0], differences(existing.fingerprint, fp));
       }
       existing.owners.clear();
       after = this.drop(existing);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import type { ServerOptions } from "socket.io";
+import { Problem, settingLabel, Term, type WordValues } from "./problem";
 
 /** A socket-io-server config node's settings, checked and normalised. */
 export interface ServerSettings {
@@ -77,21 +78,24 @@ export interface ServerCredentials {
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 export const DEFAULT_REDIS_PREFIX = "socket.io";
 
-/** A setting a user can fix in the config node; the message says which and how. */
-export class SettingsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SettingsError";
+/** A setting a user can fix in the config node; its code (under `setting`) says which and how. */
+export class SettingsError extends Problem {
+  constructor(code: string, values: WordValues = {}) {
+    super(`setting.${code}`, values);
   }
 }
 
-/** A whole number setting; blank gives `fallback`, or an error when there is none (undefined). */
-function integer(raw: unknown, name: string, fallback: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
+/**
+ * A whole number setting, named by its property; blank gives `fallback`, or an error when there is
+ * none (undefined).
+ */
+function integer(raw: unknown, property: string, fallback: number | undefined, min: number, max?: number): number {
   const blank = raw === undefined || raw === null || String(raw).trim() === "";
   if (blank && fallback !== undefined) return fallback;
   const n = blank ? NaN : typeof raw === "number" ? raw : Number(String(raw).trim());
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new SettingsError(`${name} must be a whole number from ${min} to ${max}, not "${String(raw)}"`);
+  if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
+    const [setting, value] = [settingLabel(property), String(raw ?? "")];
+    throw max === undefined ? new SettingsError("atLeast", { setting, min, value }) : new SettingsError("integer", { setting, min, max, value });
   }
   return n;
 }
@@ -109,12 +113,10 @@ export function parseOptionsJson(raw: unknown): Record<string, unknown> {
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      throw new SettingsError(`advanced options are not valid JSON (${(err as Error).message}); write an object such as {"transports":["websocket"]}`);
+      throw new SettingsError("optionsJson", { error: (err as Error).message });
     }
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new SettingsError('advanced options must be a JSON object such as {"transports":["websocket"]}');
-  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new SettingsError("optionsObject");
   return value as Record<string, unknown>;
 }
 
@@ -133,7 +135,7 @@ function origins(raw: unknown): "*" | string[] {
   for (const origin of list) {
     if (LITERAL_ORIGINS.includes(origin)) continue;
     if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(origin)) {
-      throw new SettingsError(`allowed origin "${origin}" is not an origin: write scheme, host and optional port, e.g. https://example.com:8443`);
+      throw new SettingsError("origin", { origin });
     }
   }
   return list;
@@ -146,17 +148,13 @@ export function parseRedisUrl(raw: unknown): string {
   try {
     url = new URL(text);
   } catch {
-    throw new SettingsError(`Redis URL "${text}" is not a URL: write redis://host:port/db, e.g. ${DEFAULT_REDIS_URL}`);
+    throw new SettingsError("redisUrl", { url: text, example: DEFAULT_REDIS_URL });
   }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new SettingsError(`Redis URL "${text}" must start with redis:// or rediss:// (TLS)`);
-  }
-  if (url.username || url.password) {
-    throw new SettingsError("the Redis URL must not hold a username or password (the flow file would keep them): use the Username and Password fields");
-  }
-  if (!url.hostname) throw new SettingsError(`Redis URL "${text}" names no host`);
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new SettingsError("redisScheme", { url: text });
+  if (url.username || url.password) throw new SettingsError("redisCredentials");
+  if (!url.hostname) throw new SettingsError("redisHost", { url: text });
   if (!/^\/?(\d+)?$/.test(url.pathname) || url.search || url.hash) {
-    throw new SettingsError(`Redis URL "${text}" may end with a database number only, e.g. ${DEFAULT_REDIS_URL}/0`);
+    throw new SettingsError("redisDatabase", { url: text, example: `${DEFAULT_REDIS_URL}/0` });
   }
   return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
 }
@@ -164,12 +162,12 @@ export function parseRedisUrl(raw: unknown): string {
 function scaleOut(raw: Record<string, unknown>, credentials: ServerCredentials): ScaleOutSettings | undefined {
   const adapter = raw.adapter === undefined || raw.adapter === null || raw.adapter === "" ? "memory" : String(raw.adapter);
   if (!(ADAPTER_KINDS as readonly string[]).includes(adapter)) {
-    throw new SettingsError(`scale-out "${adapter}" must be one of ${ADAPTER_KINDS.join(", ")}`);
+    throw new SettingsError("adapter", { adapter, choices: ADAPTER_KINDS.map((kind) => new Term(`adapter.${kind}`)) });
   }
   if (adapter === "memory") return undefined;
   const prefix = raw.redisPrefix === undefined || raw.redisPrefix === null || String(raw.redisPrefix).trim() === "" ? DEFAULT_REDIS_PREFIX : String(raw.redisPrefix).trim();
   if (/[\s#*?[\]]/.test(prefix)) {
-    throw new SettingsError(`Redis key prefix "${prefix}" must not contain spaces or the characters # * ? [ ]`);
+    throw new SettingsError("redisPrefix", { prefix });
   }
   const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
   return {
@@ -183,8 +181,8 @@ function scaleOut(raw: Record<string, unknown>, credentials: ServerCredentials):
 
 /** The per-socket event limit: blank or 0 rate is off; a blank burst is the rate. */
 function eventLimit(raw: Record<string, unknown>): { eventRate: number; eventBurst: number } {
-  const eventRate = integer(raw.eventRate, "event rate limit", 0, 0);
-  const eventBurst = eventRate === 0 ? 0 : integer(raw.eventBurst, "event burst", eventRate, 1);
+  const eventRate = integer(raw.eventRate, "eventRate", 0, 0);
+  const eventBurst = eventRate === 0 ? 0 : integer(raw.eventBurst, "eventBurst", eventRate, 1);
   return { eventRate, eventBurst };
 }
 
@@ -197,7 +195,7 @@ export function parseServerSettings(raw: Record<string, unknown>, tls?: SecureCo
   const listen = raw.listen === "nodered" ? "nodered" : "port";
   const path = raw.path === undefined || raw.path === "" ? "/socket.io" : String(raw.path).trim();
   if (!/^\/[^\s?#]*$/.test(path) || path.length < 2) {
-    throw new SettingsError(`path "${path}" must start with "/" and name a path, e.g. /socket.io`);
+    throw new SettingsError("path", { path });
   }
   return {
     listen,
@@ -205,14 +203,14 @@ export function parseServerSettings(raw: Record<string, unknown>, tls?: SecureCo
     path: path.replace(/\/+$/, ""),
     corsOrigins: origins(raw.corsOrigins),
     serveClient: flag(raw.serveClient, true),
-    pingInterval: integer(raw.pingInterval, "ping interval", 25000, 1),
-    pingTimeout: integer(raw.pingTimeout, "ping timeout", 20000, 1),
-    maxHttpBufferSize: integer(raw.maxHttpBufferSize, "max message size", 1_000_000, 1),
+    pingInterval: integer(raw.pingInterval, "pingInterval", 25000, 1),
+    pingTimeout: integer(raw.pingTimeout, "pingTimeout", 20000, 1),
+    maxHttpBufferSize: integer(raw.maxHttpBufferSize, "maxHttpBufferSize", 1_000_000, 1),
     recovery: flag(raw.recovery, false),
-    recoveryDuration: integer(raw.recoveryDuration, "recovery duration", 120_000, 1),
+    recoveryDuration: integer(raw.recoveryDuration, "recoveryDuration", 120_000, 1),
     recoverySkipMiddleware: flag(raw.recoverySkipMiddleware, false),
     ...eventLimit(raw),
-    connectTimeout: integer(raw.connectTimeout, "connect timeout", 45_000, 1),
+    connectTimeout: integer(raw.connectTimeout, "connectTimeout", 45_000, 1),
     httpNodeSecurity: listen === "nodered" && flag(raw.httpNodeSecurity, false),
     tls: listen === "port" ? tls : undefined,
     options: parseOptionsJson(raw.options),
@@ -279,6 +277,7 @@ export function socketIoOptions(s: ServerSettings): Partial<ServerOptions> {
     connectTimeout: s.connectTimeout,
     allowRequest: (req, callback) => {
       if (originAllowed(s.corsOrigins, req)) callback(null, true);
+      // Protocol, not words: engine.io answers the client with it.
       else callback("origin not allowed", false);
     },
   };

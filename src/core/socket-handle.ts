@@ -1,6 +1,7 @@
 import { inspect } from "node:util";
 import type { BroadcastOperator, Namespace, Socket } from "socket.io";
 import { findSocket } from "./live-sockets";
+import { Problem } from "./problem";
 
 /** The parts of a Socket.IO handshake a flow reads, copied into plain objects. */
 export interface HandshakeSnapshot {
@@ -16,10 +17,9 @@ export interface HandshakeSnapshot {
 }
 
 /** Thrown when a flow acts on a connection that has gone. */
-export class SocketGoneError extends Error {
+export class SocketGoneError extends Problem {
   constructor(id: string, namespace: string) {
-    super(`socket ${id} in namespace "${namespace}" is no longer connected`);
-    this.name = "SocketGoneError";
+    super("socket.gone", { id, namespace });
   }
 }
 

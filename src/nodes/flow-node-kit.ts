@@ -1,15 +1,17 @@
-import type { Node, NodeStatus } from "node-red";
-import { failed, short, StatusThrottle } from "./node-status";
+import type { Node, NodeAPI, NodeStatus } from "node-red";
+import { failed, StatusThrottle } from "./node-status";
+import { failureOf, statusText } from "./wording";
 
 /** How long a closing node still handles messages that were already on their way to it. */
 export const IN_FLIGHT_GRACE_MS = 20;
 
 /**
  * What every flow node of the package sets up: a throttled status, cleanups that run when the node
- * closes (its close handler always calls done), and the house way of reporting bad input.
+ * closes (its close handler always calls done), and the house way of reporting bad input: a short
+ * red status, and the whole sentence for the log and the Catch node.
  *
  * @example
- * const kit = new FlowNodeKit(node);
+ * const kit = new FlowNodeKit(RED, node);
  * kit.onClose(unsubscribe);
  * node.on("input", (msg, send, done) => { try { ...; kit.succeeded(); done(); } catch (e) { kit.fail(e, done); } });
  */
@@ -18,7 +20,10 @@ export class FlowNodeKit {
   private readonly cleanups: Array<() => void> = [];
   private showingError = false;
 
-  constructor(private readonly node: Node) {
+  constructor(
+    private readonly RED: NodeAPI,
+    private readonly node: Node,
+  ) {
     this.status = new StatusThrottle(node);
     node.on("close", (_removed: boolean, done: () => void) => {
       for (const cleanup of this.cleanups) cleanup();
@@ -34,11 +39,19 @@ export class FlowNodeKit {
     this.cleanups.push(fn);
   }
 
-  /** A msg could not be handled: a red status, and `done(err)` so that Catch nodes get it. */
-  fail(err: Error, done: (err?: Error) => void): void {
+  /**
+   * A msg could not be handled: a short red status, and `done` with the sentence so that Catch nodes
+   * get it. Node-RED takes a string there, as core nodes give it (json, join, batch): the Catch node
+   * and the debug sidebar show it as plain text. An Error object shows in the sidebar as an object,
+   * and its name ("Error: ") in front of the Catch node's message.
+   * @param status the short status (a key under `status` of the server node's catalog) when the
+   *   error's own is not the point, e.g. "badSetting" for a msg that meets settings that cannot work
+   */
+  fail(err: unknown, done: (err?: Error) => void, status?: string): void {
+    const failure = failureOf(err);
     this.showingError = true;
-    this.status.now(failed(short(err.message)));
-    done(err);
+    this.status.now(failed(statusText(this.RED, status ?? failure.status)));
+    done(failure.text as unknown as Error);
   }
 
   /** A msg was handled: clears the red status an earlier msg left. */
@@ -53,9 +66,9 @@ export class FlowNodeKit {
     if (!this.showingError) this.status.now(status);
   }
 
-  /** Settings that cannot work: a red status and one line in the log, at deploy. */
-  refuse(message: string): void {
-    this.status.now(failed(short(message)));
-    this.node.error(message);
+  /** Settings that cannot work: a red "bad setting" status and one line in the log, at deploy. */
+  refuse(err: unknown): void {
+    this.status.now(failed(statusText(this.RED, "badSetting")));
+    this.node.error(failureOf(err).text);
   }
 }

@@ -1,5 +1,5 @@
-import type { NodeAPI } from "node-red";
-import { basicAuth, HttpGuard, HttpGuardError, middlewareList, type Middleware } from "./core/http-guard";
+import type { Node, NodeAPI } from "node-red";
+import { basicAuth, HttpGuard, middlewareList, type Middleware } from "./core/http-guard";
 import { parseCookies } from "./core/http-request-parts";
 import type { Logger } from "./core/logger";
 
@@ -12,11 +12,11 @@ interface HttpNodeSettings {
 }
 
 /** What `httpNodeAuth` stands for: middleware, or `{user, pass}` checked as red.js checks it. */
-function authMiddleware(auth: unknown): Middleware[] {
+function authMiddleware(RED: NodeAPI, auth: unknown): Middleware[] {
   if (typeof auth === "function" || Array.isArray(auth)) return middlewareList(auth, "httpNodeAuth");
   const { user, pass } = (auth ?? {}) as { user?: unknown; pass?: unknown };
   if (typeof auth !== "object" || typeof user !== "string" || typeof pass !== "string") {
-    throw new HttpGuardError('httpNodeAuth must be {user: "name", pass: "<bcrypt hash from node-red admin hash-pw>"} or middleware');
+    throw new Error(RED._("socket-io-server.errors.httpNodeAuth"));
   }
   return [basicAuth(user, pass)];
 }
@@ -24,17 +24,18 @@ function authMiddleware(auth: unknown): Middleware[] {
 /**
  * Node-RED's HTTP security for a Socket.IO endpoint on Node-RED's own server, as Node-RED applies it
  * to http in routes: `httpNodeAuth` first, then cookie parsing and `httpNodeMiddleware`. Settings that
- * cannot run give a guard that refuses every request, and one error on `log` now.
+ * cannot run give a guard that refuses every request, and one error on the server node now.
+ * @param log where the guard reports requests it refused
  */
-export function httpNodeGuard(RED: NodeAPI, log: Logger): HttpGuard {
+export function httpNodeGuard(RED: NodeAPI, node: Node, log: Logger): HttpGuard {
   const settings = RED.settings as unknown as HttpNodeSettings;
   try {
     const auth = settings.httpNodeAuth || settings.httpAuth;
     const middleware = settings.httpNodeMiddleware;
-    return HttpGuard.of([auth ? authMiddleware(auth) : [], middleware ? [parseCookies as Middleware, middlewareList(middleware, "httpNodeMiddleware")] : []], log);
+    return HttpGuard.of([auth ? authMiddleware(RED, auth) : [], middleware ? [parseCookies as Middleware, middlewareList(middleware, "httpNodeMiddleware")] : []], log);
   } catch (err) {
     const error = (err as Error).message;
-    log.error(RED._("socket-io-server.errors.httpNodeSecurity", { error }));
+    node.error(RED._("socket-io-server.errors.httpNodeSecurity", { error }));
     return HttpGuard.refusing(error, log);
   }
 }

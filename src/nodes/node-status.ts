@@ -5,10 +5,8 @@ export const waiting = (text: string): NodeStatus => ({ fill: "yellow", shape: "
 export const failed = (text: string): NodeStatus => ({ fill: "red", shape: "ring", text });
 export const idle = (text: string): NodeStatus => ({ fill: "grey", shape: "ring", text });
 
-/** Status text must stay short in the editor; long error messages go to the log. */
-export function short(text: string, max = 40): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+// Status texts come from the locale files and stay short (about 20 characters, as core nodes'):
+// the whole story goes to the log and to the error a Catch node gets.
 
 /**
  * Sets a node's status at most once per `ms`, always ending on the latest one, and never the same

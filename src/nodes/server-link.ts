@@ -1,24 +1,22 @@
 import type { Node, NodeAPI, NodeStatus } from "node-red";
-import { describe } from "./core/emit-target";
 import type { NamespaceHub } from "./core/namespace-hub";
+import { kindOf } from "./core/problem";
 import type { ServerEntry } from "./core/server-entry";
-import { failed, ok, short, waiting, type StatusThrottle } from "./node-status";
+import { failed, ok, waiting, type StatusThrottle } from "./node-status";
+import { failureOf, SHARED, statusText, type Failure } from "./wording";
 
 /** What a socket-io-server config node offers its flow nodes. */
 export interface ServerConfigNode extends Node {
   /** The shared Socket.IO server, unless the settings were refused. */
   entry?: ServerEntry;
-  /** Why there is no server. */
-  failure?: Error;
+  /** Why there is no server, worded, with the short status its flow nodes show. */
+  failure?: Failure;
   /**
    * When the settings clash with a server already running on the same port: that server. Its
    * clients reach the namespaces this config node's middleware was meant to guard.
    */
   occupied?: ServerEntry;
 }
-
-/** Strings every node type shares live in the server node's catalog. */
-export const SHARED = "node-red-contrib-socket-io/socket-io-server:socket-io-server";
 
 /**
  * Finds a flow node's server and keeps the node's status in line with it. `listening` runs each
@@ -34,20 +32,20 @@ export function linkServer(
 ): { entry?: ServerEntry; unlink: () => void } {
   const config = serverId ? (RED.nodes.getNode(serverId) as ServerConfigNode | null) : null;
   if (!config) {
-    status.now(failed(RED._(`${SHARED}.status.noServer`)));
+    status.now(failed(statusText(RED, "noServer")));
     node.error(RED._(`${SHARED}.errors.noServer`));
     return { unlink: () => undefined };
   }
   const entry = config.entry;
   if (!entry) {
-    const reason = config.failure?.message ?? "";
-    status.now(failed(short(reason || RED._(`${SHARED}.status.error`))));
+    // The server node has logged why; its flow nodes show what kind of trouble it is.
+    status.now(failed(statusText(RED, config.failure?.status ?? "error")));
     return { unlink: () => undefined };
   }
   const unwatch = entry.watchState((state, error) => {
     if (state === "listening") listening(entry);
-    else if (state === "starting") status.now(waiting(RED._(`${SHARED}.status.starting`)));
-    else if (state === "error") status.now(failed(short(error?.message ?? RED._(`${SHARED}.status.error`))));
+    else if (state === "starting") status.now(waiting(statusText(RED, "starting")));
+    else if (state === "error") status.now(failed(statusText(RED, failureOf(error, "error").status)));
   });
   const unwatchRedis = entry.redis?.watch(() => {
     if (entry.state === "listening") listening(entry);
@@ -88,7 +86,7 @@ export function checkNamespace(value: unknown): string | undefined {
  */
 export function namespaceFor(RED: NodeAPI, type: string, entry: ServerEntry, setting: string | undefined, fromMsg: unknown): NamespaceHub {
   const name = setting ?? (fromMsg === undefined ? "/" : fromMsg);
-  if (typeof name !== "string") throw new Error(RED._(`${type}.errors.namespaceType`, { kind: describe(name) }));
+  if (typeof name !== "string") throw new Error(RED._(`${type}.errors.namespaceType`, { kind: String(kindOf(name)) }));
   const hub = entry.namespace(name);
   if (!hub) throw new Error(RED._(`${type}.errors.unknownNamespace`, { namespace: name }));
   return hub;

@@ -1,11 +1,13 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { inBatch } from "./core/emit-batch";
-import { describe, emitTo, resolveReply, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
+import { emitTo, resolveReply, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
+import { kindOf } from "./core/problem";
 import { SocketGoneError, SocketHandle } from "./core/socket-handle";
 import { FlowNodeKit } from "./flow-node-kit";
 import { argumentsToSend, RESERVED_INSTANCE_EVENTS } from "./core/event-router";
 import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./node-setting";
 import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./server-link";
+import { useCatalog } from "./wording";
 
 interface EmitDef extends NodeDef {
   server: string;
@@ -24,10 +26,14 @@ interface EmitDef extends NodeDef {
 }
 
 export = function (RED: NodeAPI): void {
+  useCatalog(RED);
+
   function SocketIoEmitNode(this: Node, def: EmitDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const kit = new FlowNodeKit(node);
+    const kit = new FlowNodeKit(RED, node);
+    // What errors call the room settings: their dialog labels.
+    const [roomsLabel, exceptLabel] = [RED._("socket-io-emit.label.rooms"), RED._("socket-io-emit.label.except")];
 
     // A setting left blank is taken from the msg (msg.event, msg.namespace, msg.room, msg.except).
     const target = (TARGET_KINDS as readonly string[]).includes(def.target) ? (def.target as TargetKind) : "all";
@@ -56,11 +62,11 @@ export = function (RED: NodeAPI): void {
         throw new Error(RED._("socket-io-emit.errors.reservedInstanceEvent", { event: fixedEvent, reserved: RESERVED_INSTANCE_EVENTS.join(", ") }));
       }
       // Fixed room settings of the target in use are checked now rather than on the first msg.
-      if (usesRooms && !readPerMessage(def.roomsType)) toRoomList(read.rooms({}), "Rooms");
-      if (usesRooms && !readPerMessage(def.exceptType)) toRoomList(read.except({}), "Except");
+      if (usesRooms && !readPerMessage(def.roomsType)) toRoomList(read.rooms({}), roomsLabel);
+      if (usesRooms && !readPerMessage(def.exceptType)) toRoomList(read.except({}), exceptLabel);
     } catch (err) {
-      kit.refuse((err as Error).message);
-      node.on("input", (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(err as Error));
+      kit.refuse(err);
+      node.on("input", (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => kit.fail(err, done, "badSetting"));
       return;
     }
 
@@ -72,7 +78,7 @@ export = function (RED: NodeAPI): void {
     const pick = (setting: unknown, fromMsg: unknown): unknown => (isBlank(setting) ? fromMsg : setting);
 
     node.on("input", (msg: NodeMessageInFlow, send, done) => {
-      const fail = (err: Error): void => kit.fail(err, done);
+      const fail = (err: unknown): void => kit.fail(err, done);
       try {
         // "reply" answers the sender when the msg has one, else goes to everyone.
         const to = resolveReply(target, msg.socket);
@@ -87,14 +93,14 @@ export = function (RED: NodeAPI): void {
           if (!entry!.redis.reachable) throw entry!.redis.unreachableError(RED._("socket-io-emit.errors.instancesUnreachable"));
         }
         const event = pick(read.event(msg), msg.event);
-        if (msg.args !== undefined && !Array.isArray(msg.args)) throw new Error(RED._("socket-io-emit.errors.argsType", { kind: describe(msg.args) }));
+        if (msg.args !== undefined && !Array.isArray(msg.args)) throw new Error(RED._("socket-io-emit.errors.argsType", { kind: String(kindOf(msg.args)) }));
         const request: EmitRequest = {
           target: to,
           namespace,
           event: event as string,
           args: argumentsToSend(msg.payload, msg.args),
-          rooms: usesRooms ? roomsOf(read.rooms(msg), "Rooms", msg.room, "msg.room") : [],
-          except: usesRooms ? roomsOf(read.except(msg), "Except", msg.except, "msg.except") : [],
+          rooms: usesRooms ? roomsOf(read.rooms(msg), roomsLabel, msg.room, "msg.room") : [],
+          except: usesRooms ? roomsOf(read.except(msg), exceptLabel, msg.except, "msg.except") : [],
           socket: msg.socket,
           ack: msg.ack,
           volatile: def.volatile === true,
@@ -119,15 +125,15 @@ export = function (RED: NodeAPI): void {
         inBatch(() => {
           try {
             const answers = emitTo(request);
-            if (answers) answers.then(sent, (err: Error) => (departed() ? nothingToDo() : fail(err)));
+            if (answers) answers.then(sent, (err: unknown) => (departed() ? nothingToDo() : fail(err)));
             else sent(undefined);
           } catch (err) {
             if (err instanceof SocketGoneError && to === "socket") nothingToDo();
-            else fail(err as Error);
+            else fail(err);
           }
         });
       } catch (err) {
-        fail(err as Error);
+        fail(err);
       }
     });
   }

@@ -1,22 +1,25 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
-import { describe } from "./core/emit-target";
-import { RefusedError, type NextFn } from "./core/middleware-chain";
+import { RefusedError, REFUSALS, type NextFn } from "./core/middleware-chain";
+import { kindOf } from "./core/problem";
 import { FlowNodeKit } from "./flow-node-kit";
+import { useCatalog } from "./wording";
 
 interface EndDef extends NodeDef {
   errMsg: string;
 }
 
 export = function (RED: NodeAPI): void {
+  useCatalog(RED);
+
   function SocketIoMiddlewareEndNode(this: Node, def: EndDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const kit = new FlowNodeKit(node);
-    const defaultMessage = typeof def.errMsg === "string" && def.errMsg.trim() !== "" ? def.errMsg.trim() : "unauthorized";
+    const kit = new FlowNodeKit(RED, node);
+    const defaultMessage = typeof def.errMsg === "string" && def.errMsg.trim() !== "" ? def.errMsg.trim() : REFUSALS.unauthorized;
 
     node.on("input", (msg: NodeMessageInFlow, _send, done) => {
       if (typeof msg.next !== "function") {
-        kit.fail(new Error(RED._("socket-io-middleware-end.errors.noNext", { kind: describe(msg.next) })), done);
+        kit.fail(new Error(RED._("socket-io-middleware-end.errors.noNext", { kind: String(kindOf(msg.next)) })), done);
         return;
       }
       kit.succeeded();

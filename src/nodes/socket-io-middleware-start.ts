@@ -1,10 +1,11 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
-import { MISCONFIGURED, RefusedError, type MiddlewareStep } from "./core/middleware-chain";
+import { RefusedError, REFUSALS, type MiddlewareStep } from "./core/middleware-chain";
 import { RateLimitedReport } from "./core/rate-limited-report";
 import type { ServerEntry } from "./core/server-entry";
 import { FlowNodeKit } from "./flow-node-kit";
-import { failed, ok, short, waiting } from "./node-status";
-import { checkNamespace, linkServer, SHARED, type ServerConfigNode } from "./server-link";
+import { failed, ok, waiting } from "./node-status";
+import { checkNamespace, linkServer, type ServerConfigNode } from "./server-link";
+import { statusText, useCatalog } from "./wording";
 
 interface StartDef extends NodeDef {
   server: string;
@@ -20,10 +21,12 @@ function intendedNamespace(value: unknown): string {
 }
 
 export = function (RED: NodeAPI): void {
+  useCatalog(RED);
+
   function SocketIoMiddlewareStartNode(this: Node, def: StartDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const kit = new FlowNodeKit(node);
+    const kit = new FlowNodeKit(RED, node);
     const status = kit.status;
 
     const namespace = checkNamespace(def.namespace);
@@ -46,7 +49,7 @@ export = function (RED: NodeAPI): void {
         order: Number.NEGATIVE_INFINITY,
         timeoutMs: 1000,
         run(_socket, next) {
-          next(new RefusedError(MISCONFIGURED));
+          next(new RefusedError(REFUSALS.misconfigured));
         },
         timedOut: () => undefined,
       };
@@ -62,7 +65,7 @@ export = function (RED: NodeAPI): void {
     if (config && !config.entry && config.occupied) {
       // The server's settings clash with the server already on that port: its clients reach this
       // namespace, and no flow of ours checks them.
-      status.now(failed(short(config.failure?.message ?? RED._(`${SHARED}.status.error`))));
+      status.now(failed(statusText(RED, config.failure?.status ?? "error")));
       guard(config.occupied, namespace!);
       return;
     }

@@ -3,6 +3,7 @@ import type { ServerEntry } from "./core/server-entry";
 import { LIFECYCLE_EVENTS, RESERVED_INSTANCE_EVENTS, ROOM_EVENTS, type LifecycleEvent, type RoomEvent, type RoutedEvent, type Topic } from "./core/event-router";
 import { FlowNodeKit } from "./flow-node-kit";
 import { checkNamespace, linkServer, serverStatus } from "./server-link";
+import { useCatalog } from "./wording";
 
 interface OnDef extends NodeDef {
   server: string;
@@ -47,10 +48,12 @@ function toMessage(e: RoutedEvent, namespace: string): NodeMessage {
 }
 
 export = function (RED: NodeAPI): void {
+  useCatalog(RED);
+
   function SocketIoOnNode(this: Node, def: OnDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const kit = new FlowNodeKit(node);
+    const kit = new FlowNodeKit(RED, node);
     const status = kit.status;
 
     const namespace = checkNamespace(def.namespace);

@@ -1,11 +1,13 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
-import { describe, toRoomList } from "./core/emit-target";
+import { toRoomList } from "./core/emit-target";
+import { kindOf } from "./core/problem";
 import { RoomMembers } from "./core/room-members";
 import type { ServerEntry } from "./core/server-entry";
 import { SocketHandle } from "./core/socket-handle";
 import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./node-setting";
 import { FlowNodeKit } from "./flow-node-kit";
 import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./server-link";
+import { failureOf, useCatalog } from "./wording";
 
 interface RoomDef extends NodeDef {
   /** "socket": msg.socket (the default); "room": every socket in the rooms of `inRooms`, on every instance. */
@@ -25,10 +27,14 @@ const SOCKET_ACTIONS = ["join", "leave", "leaveAll"];
 const ROOM_ACTIONS = ["join", "leave", "disconnect", "list"];
 
 export = function (RED: NodeAPI): void {
+  useCatalog(RED);
+
   function SocketIoRoomNode(this: Node, def: RoomDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const kit = new FlowNodeKit(node);
+    const kit = new FlowNodeKit(RED, node);
+    // What errors call the room settings: their dialog labels.
+    const [roomsLabel, inRoomsLabel] = [RED._("socket-io-room.label.rooms"), RED._("socket-io-room.label.inRooms")];
     const target = def.target === "room" ? "room" : "socket";
     const actions = target === "room" ? ROOM_ACTIONS : SOCKET_ACTIONS;
     const action = def.action === undefined || def.action === "" ? "join" : String(def.action);
@@ -37,25 +43,25 @@ export = function (RED: NodeAPI): void {
     let readRooms: SettingReader = () => undefined;
     let readInRooms: SettingReader = () => undefined;
     let namespaceSetting: string | undefined;
-    let settingsError: Error | undefined;
+    let settingsError: unknown;
     try {
       if (!actions.includes(action)) {
         const key = SOCKET_ACTIONS.includes(action) ? "socketOnly" : ROOM_ACTIONS.includes(action) ? "roomOnly" : "badAction";
         throw new Error(RED._(`socket-io-room.errors.${key}`, { action }));
       }
       readRooms = settingReader(RED, node, def.rooms ?? "", def.roomsType);
-      if (needsRooms && !readPerMessage(def.roomsType)) toRoomList(readRooms({}), "Rooms");
+      if (needsRooms && !readPerMessage(def.roomsType)) toRoomList(readRooms({}), roomsLabel);
       if (target === "room") {
         readInRooms = settingReader(RED, node, def.inRooms ?? "", def.inRoomsType);
-        if (!readPerMessage(def.inRoomsType)) toRoomList(readInRooms({}), "In room(s)");
+        if (!readPerMessage(def.inRoomsType)) toRoomList(readInRooms({}), inRoomsLabel);
         if (!isBlank(def.namespace)) {
           namespaceSetting = checkNamespace(def.namespace);
           if (!namespaceSetting) throw new Error(RED._("socket-io-room.errors.badNamespace", { namespace: String(def.namespace) }));
         }
       }
     } catch (err) {
-      settingsError = err as Error;
-      kit.refuse(settingsError.message);
+      settingsError = err;
+      kit.refuse(err);
     }
 
     let entry: ServerEntry | undefined;
@@ -69,7 +75,7 @@ export = function (RED: NodeAPI): void {
 
     /** The rooms to join or leave: the Rooms setting, else msg.room. */
     const roomsFor = (msg: NodeMessageInFlow): string[] => {
-      const rooms = roomsOf(readRooms(msg), "Rooms", msg.room, "msg.room");
+      const rooms = roomsOf(readRooms(msg), roomsLabel, msg.room, "msg.room");
       if (rooms.length === 0) throw new Error(RED._("socket-io-room.errors.noRoom"));
       return rooms;
     };
@@ -79,7 +85,7 @@ export = function (RED: NodeAPI): void {
      * left (a page reload): it is in no room any more, so there is nothing to do and nothing to report.
      */
     const onSocket = async (msg: NodeMessageInFlow): Promise<boolean> => {
-      if (!SocketHandle.is(msg.socket)) throw new Error(RED._("socket-io-room.errors.noSocket", { kind: describe(msg.socket) }));
+      if (!SocketHandle.is(msg.socket)) throw new Error(RED._("socket-io-room.errors.noSocket", { kind: String(kindOf(msg.socket)) }));
       // Read first: a bad msg.room is the flow's fault whether or not the client is still there.
       const rooms = needsRooms ? roomsFor(msg) : [];
       const socket = msg.socket.live;
@@ -94,7 +100,7 @@ export = function (RED: NodeAPI): void {
     const onRoom = async (msg: NodeMessageInFlow): Promise<void> => {
       if (!entry) throw new Error(RED._("socket-io-room.errors.noServer"));
       const hub = namespaceFor(RED, "socket-io-room", entry, namespaceSetting, msg.namespace);
-      const inRooms = roomsOf(readInRooms(msg), "In room(s)", msg.inRoom, "msg.inRoom");
+      const inRooms = roomsOf(readInRooms(msg), inRoomsLabel, msg.inRoom, "msg.inRoom");
       const members = new RoomMembers(hub.nsp, inRooms, entry.redis !== undefined);
       if (action === "join") members.join(roomsFor(msg));
       else if (action === "leave") members.leave(roomsFor(msg));
@@ -105,15 +111,18 @@ export = function (RED: NodeAPI): void {
         try {
           msg.payload = await members.list();
         } catch (err) {
-          throw new Error(RED._("socket-io-room.errors.listFailed", { error: (err as Error).message }));
+          throw new Error(RED._("socket-io-room.errors.listFailed", { error: failureOf(err).text }));
         }
       }
     };
 
     node.on("input", (msg: NodeMessageInFlow, send, done) => {
-      const fail = (err: Error): void => kit.fail(err, done);
+      const fail = (err: unknown): void => kit.fail(err, done);
+      if (settingsError) {
+        kit.fail(settingsError, done, "badSetting");
+        return;
+      }
       try {
-        if (settingsError) throw settingsError;
         const work = target === "room" ? onRoom(msg).then(() => true) : onSocket(msg);
         work.then((acted) => {
           kit.succeeded();
@@ -122,7 +131,7 @@ export = function (RED: NodeAPI): void {
           done();
         }, fail);
       } catch (err) {
-        fail(err as Error);
+        fail(err);
       }
     });
   }

@@ -1,14 +1,19 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { SecureContextOptions } from "node:tls";
+import { wordCode } from "./core/problem";
 import { registry, ServerConflictError } from "./core/server-registry";
 import { parseServerSettings, type ServerCredentials } from "./core/server-settings";
 import { httpNodeGuard } from "./http-node-security";
 import { deployGateOf } from "./runtime-events";
 import type { ServerConfigNode } from "./server-link";
+import { failureOf, nodeLogger, SHARED, useCatalog } from "./wording";
 
 interface ServerDef extends NodeDef {
   usetls?: boolean;
   tls?: string;
+  listen?: string;
+  port?: unknown;
+  path?: unknown;
   [key: string]: unknown;
 }
 
@@ -16,10 +21,23 @@ interface TlsConfigNode extends Node {
   addTLSOptions(options: SecureContextOptions): void;
 }
 
+/** What a server without a name is called in the log: its own port, or Node-RED's server, and a path of its own. */
+function unnamed(RED: NodeAPI, def: ServerDef): string {
+  const base = def.listen === "nodered" ? RED._(`${SHARED}.unnamed.nodered`) : RED._(`${SHARED}.unnamed.port`, { port: String(def.port ?? "") });
+  const path = typeof def.path === "string" ? def.path.trim() : "";
+  return path && path !== "/socket.io" ? `${base} ${path}` : base;
+}
+
 export = function (RED: NodeAPI): void {
+  useCatalog(RED);
+
   function SocketIoServerNode(this: ServerConfigNode, def: ServerDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    // Node-RED labels a node's log lines, in the console and the debug sidebar, with its name, else
+    // its id: a config node without a name goes by what its label in the editor says.
+    if (!node.name) node.name = unnamed(RED, def);
+    const log = nodeLogger(node);
     let unwatch = (): void => undefined;
     try {
       let tls: SecureContextOptions | undefined;
@@ -33,25 +51,31 @@ export = function (RED: NodeAPI): void {
       if (settings.recovery && settings.scaleOut?.adapter === "redis") node.warn(RED._("socket-io-server.warn.recoveryNeedsStreams"));
       node.entry = registry.acquire(node.id, settings, {
         gate: deployGateOf(RED.events),
-        log: node,
+        log,
         nodeRedServer: RED.server,
-        httpGuard: settings.httpNodeSecurity ? httpNodeGuard(RED, node) : undefined,
+        httpGuard: settings.httpNodeSecurity ? httpNodeGuard(RED, node, log) : undefined,
       });
-      const where = settings.listen === "port" ? `port ${settings.port}` : "Node-RED's HTTP server";
+      const where = settings.listen === "port" ? RED._("socket-io-server.unnamed.port", { port: String(settings.port) }) : RED._("socket-io-server.log.noderedServer");
       // A server taken over from the last deploy, or shared with another config node, is already
       // up: only changes seen from here on are worth a log line.
       let said = node.entry.state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : "";
       unwatch = node.entry.watchState((state, error) => {
-        const line = state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : state === "error" ? error?.message ?? "" : "";
+        const line = state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : state === "error" ? failureOf(error).text : "";
         if (!line || line === said) return;
         said = line;
         if (state === "error") node.error(line);
         else node.log(line);
       });
     } catch (err) {
-      node.failure = err as Error;
-      if (err instanceof ServerConflictError) node.occupied = err.entry;
-      node.error(RED._("socket-io-server.errors.settings", { error: (err as Error).message }));
+      // Worded as any failure, save that the other config node goes by its name.
+      const failure = failureOf(err, "badSetting");
+      if (err instanceof ServerConflictError) {
+        node.occupied = err.entry;
+        const other = (RED.nodes.getNode(err.other) as Node | null)?.name ?? err.other;
+        failure.text = wordCode(err.code, { ...err.values, other });
+      }
+      node.failure = failure;
+      node.error(RED._("socket-io-server.errors.settings", { error: failure.text }));
     }
 
     node.on("close", (removed: boolean, done: () => void) => {
@@ -63,7 +87,7 @@ export = function (RED: NodeAPI): void {
         return;
       }
       registry.release(node.id, entry, removed).then(done, (err: Error) => {
-        node.error(err.message);
+        node.error(failureOf(err).text);
         done();
       });
     });

@@ -7,6 +7,7 @@ import WebSocket from "ws";
 import { cleanup, client, freePort, sleep, until, whenConnected, type FlowNode } from "../helpers";
 import { HttpGuard, type Middleware } from "../../nodes/core/http-guard";
 import { HttpMount } from "../../nodes/core/http-mount";
+import type { WordValues } from "../../nodes/core/problem";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
 import { logLines } from "./attack-kit";
 
@@ -308,8 +309,8 @@ describe("security: the HTTP guard in front of a mounted Socket.IO server", func
   let http: HttpServer;
   let io: SocketIoServer;
   let port: number;
-  const logged: string[] = [];
-  const log = { warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) };
+  const logged: Array<[code: string, values?: WordValues]> = [];
+  const log = { warn: (code: string, values?: WordValues) => logged.push([code, values]), error: (code: string, values?: WordValues) => logged.push([code, values]) };
 
   /** Node-RED's shape: an HTTP server whose own handler answers 404, with Socket.IO mounted behind `middleware`. */
   async function serve(middleware: Middleware[], upgradeTimeout = 300): Promise<void> {
@@ -336,7 +337,9 @@ describe("security: the HTTP guard in front of a mounted Socket.IO server", func
       assert.match(r.response, /^HTTP\/1\.1 503 /);
       assert.ok(r.closed, "closed");
     }
-    assert.equal(logged.filter((m) => /did not decide/.test(m)).length, 1, logged.join("\n"));
+    const undecided = logged.filter(([code]) => code === "http.undecided");
+    assert.equal(undecided.length, 1, JSON.stringify(logged));
+    assert.deepEqual(undecided[0]![1], { count: 1, ms: 300 });
   });
 
   it("never admits once the middleware refused: a next() after next(err), or after answering", async function () {

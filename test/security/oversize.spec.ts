@@ -23,8 +23,8 @@ describe("security: messages over Max buffer size", function () {
   let deployed = 0;
   const clients: ClientSocket[] = [];
 
-  /** The server node's warnings about Max buffer size. */
-  const warnings = (): string[] => logLines(nr.output(), "warn", new RegExp(`\\[socket-io-server:${server}\\].*Max buffer size \\(${MAX_BUFFER} bytes\\)`));
+  /** The server node's warnings about Max buffer size, labelled with the node's name: its label, "port N". */
+  const warnings = (): string[] => logLines(nr.output(), "warn", new RegExp(`\\[socket-io-server:port ${ioPort}\\].*Max buffer size \\(${MAX_BUFFER} bytes\\)`));
 
   /** A connected socket.io client on one transport. */
   async function connected(transport: Transport): Promise<ClientSocket> {
@@ -51,7 +51,7 @@ describe("security: messages over Max buffer size", function () {
     nr = await startNodeRed({ port: await freePort() });
   });
 
-  // A server of its own for each test: its warnings start a fresh interval, under its own node id.
+  // A server of its own for each test: its warnings start a fresh interval, under its own port.
   beforeEach(async function () {
     ioPort = await freePort();
     server = `srv${++deployed}`;
