@@ -5,7 +5,12 @@ import { join, resolve } from "node:path";
 
 /** The repository root: the package under test. */
 export const PACKAGE_DIR = resolve(__dirname, "..");
-const RED_JS = require.resolve("node-red/red.js");
+/**
+ * The Node-RED packages the tests can run: the current one, and the oldest release we support
+ * (devDependency alias `node-red-3` = node-red 3.1.x).
+ */
+export type NodeRedPackage = "node-red" | "node-red-3";
+const redJs = (pkg: NodeRedPackage): string => require.resolve(`${pkg}/red.js`);
 
 export interface NodeRedProcess {
   url: string;
@@ -43,6 +48,8 @@ export interface StartOptions {
   settingsJs?: string;
   /** Runs the runtime with --expose-gc and the heap probe, so `heapAfterGc()` works. */
   heapProbe?: boolean;
+  /** Which Node-RED to run; default "node-red" (4.1). */
+  nodeRed?: NodeRedPackage;
 }
 
 const HEAP_PROBE = resolve(__dirname, "heap-probe.js");
@@ -72,7 +79,7 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
   const extra = opts.settingsJs ? `, (${opts.settingsJs})` : "";
   writeFileSync(settingsFile, `module.exports = Object.assign(${JSON.stringify(settings, null, 2)}${extra});\n`);
   const nodeArgs = opts.heapProbe ? ["--expose-gc", "--require", HEAP_PROBE] : [];
-  const proc = spawn(process.execPath, [...nodeArgs, RED_JS, "--userDir", userDir, "--settings", settingsFile], {
+  const proc = spawn(process.execPath, [...nodeArgs, redJs(opts.nodeRed ?? "node-red"), "--userDir", userDir, "--settings", settingsFile], {
     env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false", ...opts.env },
     stdio: opts.heapProbe ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
   });
