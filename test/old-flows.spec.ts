@@ -298,12 +298,18 @@ for (const { pkg, title } of VERSIONS) describe(`flows saved by earlier versions
         big.emit("shout", "x".repeat(300_000));
         assert.equal(await closed, "transport close", "a message over Max buffer size (200000) closes the connection");
 
-        const c = await connected(url(), opts({ reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 }));
+        // The client reconnects once the server has kept its session: a watcher gets the flow's
+        // "gone" for it (the disconnect event comes after Socket.IO stored the session).
+        const watcher = await connected(url(), opts());
+        const gone = inbox(watcher, "gone");
+        const c = await connected(url(), opts({ reconnection: false }));
         const id = c.id;
         c.emit("shout", "offset");
         await next(c, "shouted", 3000);
-        const back = next(c, "connect", 5000);
         c.io.engine.close();
+        await waitHas(gone, id, "the server's disconnect of the client");
+        const back = next(c, "connect", 5000);
+        c.connect();
         await back;
         assert.deepEqual([c.recovered, c.id], [true, id], "Connection state recovery");
 
