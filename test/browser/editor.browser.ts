@@ -330,7 +330,12 @@ describe("the package in the editor (Chromium)", function () {
           }, n);
           const cancel = page.locator(n.type === "socket-io-server" ? "#node-config-dialog-cancel" : "#node-dialog-cancel");
           await cancel.waitFor({ state: "visible", timeout: 5000 });
-          // While the tray slides in, a click at its position would miss: the button gets the event itself.
+          // Node-RED's tray resizes its panes on timers for about 350 ms after it opens, then raises
+          // the editor stack to z-index 13. Cancelling before then makes Node-RED 3.1's own
+          // description pane resize after it was destroyed ("reading 'resize'" of null), so wait.
+          await page.waitForFunction(() => document.getElementById("red-ui-editor-stack")?.style.zIndex === "13", null, {
+            timeout: 5000,
+          });
           await cancel.dispatchEvent("click");
           await page.locator(".red-ui-tray").waitFor({ state: "detached", timeout: 5000 });
           noNewProblems(`${what}: after opening and cancelling the dialog of ${n.type} ${n.id} "${n.label}"`);
