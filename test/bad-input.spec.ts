@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { NodeStatus } from "node-red";
 import WebSocket from "ws";
-import { registry } from "../nodes/core/server-registry";
+import { registry } from "../src/nodes/core/server-registry";
 import { allNodes, callsOn, cleanup, client, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
 
 type Msg = Record<string, any>;

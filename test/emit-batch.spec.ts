@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { inBatch } from "../src/core/emit-batch";
+import { inBatch } from "../src/nodes/core/emit-batch";
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
-import { DeployGate } from "../nodes/core/deploy-gate";
-import { EventRouter, type RoutedEvent } from "../nodes/core/event-router";
-import type { Logger } from "../nodes/core/logger";
-import type { WordValues } from "../nodes/core/problem";
+import { DeployGate } from "../src/nodes/core/deploy-gate";
+import { EventRouter, type RoutedEvent } from "../src/nodes/core/event-router";
+import type { Logger } from "../src/nodes/core/logger";
+import type { WordValues } from "../src/nodes/core/problem";
 
 type Line = [code: string, values?: WordValues];
 

@@ -1,13 +1,13 @@
 import { createServer } from "node:net";
 import helper from "node-red-node-test-helper";
 import { io as ioClient, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
-import { registry } from "../nodes/core/server-registry";
-import emitNode = require("../nodes/socket-io-emit");
-import endNode = require("../nodes/socket-io-middleware-end");
-import startNode = require("../nodes/socket-io-middleware-start");
-import onNode = require("../nodes/socket-io-on");
-import roomNode = require("../nodes/socket-io-room");
-import serverNode = require("../nodes/socket-io-server");
+import { registry } from "../src/nodes/core/server-registry";
+import emitNode = require("../src/nodes/socket-io-emit");
+import endNode = require("../src/nodes/socket-io-middleware-end");
+import startNode = require("../src/nodes/socket-io-middleware-start");
+import onNode = require("../src/nodes/socket-io-on");
+import roomNode = require("../src/nodes/socket-io-room");
+import serverNode = require("../src/nodes/socket-io-server");
 
 helper.init(require.resolve("node-red"));
 

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { IncomingMessage } from "node:http";
-import { basicCredentials, parseCookies } from "../nodes/core/http-request-parts";
+import { basicCredentials, parseCookies } from "../src/nodes/core/http-request-parts";
 
 const request = (headers: Record<string, string>): IncomingMessage & { cookies?: Record<string, string> } => ({ headers }) as unknown as IncomingMessage;
 

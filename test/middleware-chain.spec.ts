@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { DeployGate } from "../nodes/core/deploy-gate";
-import { MiddlewareChain, RefusedError, type MiddlewareStep, type NextFn, type NextResult } from "../nodes/core/middleware-chain";
-import type { SocketHandle } from "../nodes/core/socket-handle";
+import { DeployGate } from "../src/nodes/core/deploy-gate";
+import { MiddlewareChain, RefusedError, type MiddlewareStep, type NextFn, type NextResult } from "../src/nodes/core/middleware-chain";
+import type { SocketHandle } from "../src/nodes/core/socket-handle";
 import { sleep, until } from "./helpers";
 
 /** The chain treats a socket as opaque: a tagged object is enough. */
@@ -290,7 +290,7 @@ describe("deploy gate (core)", function () {
   it("a pending waitOpen does not keep the process alive", async function () {
     this.timeout(10_000);
     const script = `
-      const { DeployGate } = require(${JSON.stringify(require.resolve("../nodes/core/deploy-gate"))});
+      const { DeployGate } = require(${JSON.stringify(require.resolve("../src/nodes/core/deploy-gate"))});
       const gate = new DeployGate();
       gate.close();
       gate.waitOpen(60000).then((v) => { console.log("resolved", v); process.exitCode = 3; });

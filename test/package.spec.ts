@@ -39,8 +39,8 @@ const htmlOf = (file: string): string => file.replace(/\.js$/, ".html");
 const localeOf = (file: string): string => posix.join(posix.dirname(file), "locales", "en-US", posix.basename(file, ".js") + ".json");
 const helpOf = (file: string): string => localeOf(file).replace(/\.json$/, ".html");
 
-/** Where a shipped .js is compiled from: nodes/core/x.js <- src/core/x.ts, nodes/x.js <- src/nodes/x.ts. */
-const sourceOf = (file: string): string => file.replace(/^nodes\/core\//, "src/core/").replace(/^nodes\//, "src/nodes/").replace(/\.js$/, ".ts");
+/** Where a shipped .js is compiled from: its path under src/, as a .ts (nodes/lib/x.js <- src/nodes/lib/x.ts). */
+const sourceOf = (file: string): string => posix.join("src", file.replace(/\.js$/, ".ts"));
 
 /** What may be in the tarball. Anything else (tests, src, *.ts and *.d.ts, tsconfig, tsbuildinfo, demo, screenshots) is a leak. */
 const SHIPPABLE = [
@@ -48,7 +48,7 @@ const SHIPPABLE = [
   /^README\.md$/,
   /^CHANGELOG\.md$/,
   /^LICENSE$/,
-  /^nodes\/(core\/)?[\w-]+\.js$/,
+  /^nodes\/((core|lib)\/)?[\w-]+\.js$/,
   /^nodes\/[\w-]+\.html$/,
   /^nodes\/locales\/[\w-]+\/[\w-]+\.(json|html)$/,
   /^nodes\/icons\/[\w-]+\.(svg|png)$/,

@@ -3,10 +3,10 @@ import type { EventEmitter } from "node:events";
 import { createServer } from "node:net";
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { DeployGate } from "../nodes/core/deploy-gate";
-import { ServerRegistry, registry } from "../nodes/core/server-registry";
-import type { ServerEntry } from "../nodes/core/server-entry";
-import { parseServerSettings } from "../nodes/core/server-settings";
+import { DeployGate } from "../src/nodes/core/deploy-gate";
+import { ServerRegistry, registry } from "../src/nodes/core/server-registry";
+import type { ServerEntry } from "../src/nodes/core/server-entry";
+import { parseServerSettings } from "../src/nodes/core/server-settings";
 import { allNodes, cleanup, client, collect, connected, freePort, helper, next, serverConfig, sleep, until } from "./helpers";
 
 /** A node whose close handler takes `delay` ms: it holds a deploy open like a node that flushes a queue. */

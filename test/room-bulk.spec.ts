@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { NodeStatus } from "node-red";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { registry } from "../nodes/core/server-registry";
+import { registry } from "../src/nodes/core/server-registry";
 import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
 
 type Msg = Record<string, any>;

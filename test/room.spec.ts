@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { registry } from "../nodes/core/server-registry";
+import { registry } from "../src/nodes/core/server-registry";
 import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, serverConfig, until, type FlowNode } from "./helpers";
 
 function roomFlow(port: number): FlowNode[] {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { NodeStatus } from "node-red";
-import { registry } from "../nodes/core/server-registry";
+import { registry } from "../src/nodes/core/server-registry";
 import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
 import { forgetPrefix, needsRedis, REDIS_URL, startPrivateRedis, uniquePrefix, type PrivateRedis } from "./redis-tools";
 

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
-import { Term } from "../nodes/core/problem";
-import { RateLimitedReport } from "../nodes/core/rate-limited-report";
-import { reasonOf, reconnectDelay, RECONNECT_CAP_MS } from "../nodes/core/redis-adapter-link";
-import { differences, fingerprint, parseServerSettings } from "../nodes/core/server-settings";
+import { Term } from "../src/nodes/core/problem";
+import { RateLimitedReport } from "../src/nodes/core/rate-limited-report";
+import { reasonOf, reconnectDelay, RECONNECT_CAP_MS } from "../src/nodes/core/redis-adapter-link";
+import { differences, fingerprint, parseServerSettings } from "../src/nodes/core/server-settings";
 import { sleep, until } from "./helpers";
 
 describe("scale-out settings (core)", function () {

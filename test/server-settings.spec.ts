@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { IncomingMessage } from "node:http";
-import { settingLabel } from "../nodes/core/problem";
-import { differences, fingerprint, originAllowed, parseServerSettings, socketIoOptions } from "../nodes/core/server-settings";
+import { settingLabel } from "../src/nodes/core/problem";
+import { differences, fingerprint, originAllowed, parseServerSettings, socketIoOptions } from "../src/nodes/core/server-settings";
 
 const request = (headers: Record<string, string>): IncomingMessage => ({ headers }) as unknown as IncomingMessage;
 

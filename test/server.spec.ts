@@ -7,8 +7,8 @@ import { createServer, type Server as NetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { registry } from "../nodes/core/server-registry";
-import type { ServerEntry } from "../nodes/core/server-entry";
+import { registry } from "../src/nodes/core/server-registry";
+import type { ServerEntry } from "../src/nodes/core/server-entry";
 import { allNodes, callsOn, cleanup, client, connected, freePort, helper, next, serverConfig, until } from "./helpers";
 
 // Node-RED's tls-config node, as users pick it in the server's "Use TLS" setting.

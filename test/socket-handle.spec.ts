@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { EventEmitter } from "node:events";
-import { RETIRED_BYTES, RETIRED_MS, SocketHandle } from "../nodes/core/socket-handle";
+import { RETIRED_BYTES, RETIRED_MS, SocketHandle } from "../src/nodes/core/socket-handle";
 import { allNodes, cleanup, collect, connected, freePort, helper, next, serverConfig, until } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -3,11 +3,11 @@ import { inBatch } from "./core/emit-batch";
 import { emitTo, resolveReply, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
 import { kindOf } from "./core/problem";
 import { SocketGoneError, SocketHandle } from "./core/socket-handle";
-import { FlowNodeKit } from "./flow-node-kit";
+import { FlowNodeKit } from "./lib/flow-node-kit";
 import { argumentsToSend, RESERVED_INSTANCE_EVENTS } from "./core/event-router";
-import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./node-setting";
-import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./server-link";
-import { useCatalog } from "./wording";
+import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./lib/node-setting";
+import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./lib/server-link";
+import { useCatalog } from "./lib/wording";
 
 interface EmitDef extends NodeDef {
   server: string;

@@ -1,8 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { RefusedError, REFUSALS, type NextFn } from "./core/middleware-chain";
 import { kindOf } from "./core/problem";
-import { FlowNodeKit } from "./flow-node-kit";
-import { useCatalog } from "./wording";
+import { FlowNodeKit } from "./lib/flow-node-kit";
+import { useCatalog } from "./lib/wording";
 
 interface EndDef extends NodeDef {
   errMsg: string;

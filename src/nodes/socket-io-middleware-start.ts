@@ -2,10 +2,10 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import { RefusedError, REFUSALS, type MiddlewareStep } from "./core/middleware-chain";
 import { RateLimitedReport } from "./core/rate-limited-report";
 import type { ServerEntry } from "./core/server-entry";
-import { FlowNodeKit } from "./flow-node-kit";
-import { failed, ok, waiting } from "./node-status";
-import { checkNamespace, linkServer, type ServerConfigNode } from "./server-link";
-import { statusText, useCatalog } from "./wording";
+import { FlowNodeKit } from "./lib/flow-node-kit";
+import { failed, ok, waiting } from "./lib/node-status";
+import { checkNamespace, linkServer, type ServerConfigNode } from "./lib/server-link";
+import { statusText, useCatalog } from "./lib/wording";
 
 interface StartDef extends NodeDef {
   server: string;

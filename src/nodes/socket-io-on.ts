@@ -1,9 +1,9 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
 import type { ServerEntry } from "./core/server-entry";
 import { LIFECYCLE_EVENTS, RESERVED_INSTANCE_EVENTS, ROOM_EVENTS, type LifecycleEvent, type RoomEvent, type RoutedEvent, type Topic } from "./core/event-router";
-import { FlowNodeKit } from "./flow-node-kit";
-import { checkNamespace, linkServer, serverStatus } from "./server-link";
-import { useCatalog } from "./wording";
+import { FlowNodeKit } from "./lib/flow-node-kit";
+import { checkNamespace, linkServer, serverStatus } from "./lib/server-link";
+import { useCatalog } from "./lib/wording";
 
 interface OnDef extends NodeDef {
   server: string;

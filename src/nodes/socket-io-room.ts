@@ -4,10 +4,10 @@ import { kindOf } from "./core/problem";
 import { RoomMembers } from "./core/room-members";
 import type { ServerEntry } from "./core/server-entry";
 import { SocketHandle } from "./core/socket-handle";
-import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./node-setting";
-import { FlowNodeKit } from "./flow-node-kit";
-import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./server-link";
-import { failureOf, useCatalog } from "./wording";
+import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./lib/node-setting";
+import { FlowNodeKit } from "./lib/flow-node-kit";
+import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./lib/server-link";
+import { failureOf, useCatalog } from "./lib/wording";
 
 interface RoomDef extends NodeDef {
   /** "socket": msg.socket (the default); "room": every socket in the rooms of `inRooms`, on every instance. */

@@ -3,10 +3,10 @@ import type { SecureContextOptions } from "node:tls";
 import { wordCode } from "./core/problem";
 import { registry, ServerConflictError } from "./core/server-registry";
 import { parseServerSettings, type ServerCredentials } from "./core/server-settings";
-import { httpNodeGuard } from "./http-node-security";
-import { deployGateOf } from "./runtime-events";
-import type { ServerConfigNode } from "./server-link";
-import { failureOf, nodeLogger, SHARED, useCatalog } from "./wording";
+import { httpNodeGuard } from "./lib/http-node-security";
+import { deployGateOf } from "./lib/runtime-events";
+import type { ServerConfigNode } from "./lib/server-link";
+import { failureOf, nodeLogger, SHARED, useCatalog } from "./lib/wording";
 
 interface ServerDef extends NodeDef {
   usetls?: boolean;

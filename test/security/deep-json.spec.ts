@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
-import { jsonStart, nestingDepth } from "../../nodes/core/bounded-parser";
+import { jsonStart, nestingDepth } from "../../src/nodes/core/bounded-parser";
 import { freePort, sleep, until, type FlowNode } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
 import { canaryNodes, closeRawConnections, counterEndpoint, countingFunction, counts, logLines, rawWebSocket, startCanary, type Canary } from "./attack-kit";

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
-import { RETIRED_MS } from "../../nodes/core/socket-handle";
+import { RETIRED_MS } from "../../src/nodes/core/socket-handle";
 import { freePort, serverConfig, sleep, type FlowNode } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
 import { counterEndpoint, counts, countsWhen, logLines } from "./attack-kit";

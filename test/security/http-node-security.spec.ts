@@ -5,9 +5,9 @@ import bcrypt from "bcryptjs";
 import { Server as SocketIoServer } from "socket.io";
 import WebSocket from "ws";
 import { cleanup, client, freePort, sleep, until, whenConnected, type FlowNode } from "../helpers";
-import { HttpGuard, type Middleware } from "../../nodes/core/http-guard";
-import { HttpMount } from "../../nodes/core/http-mount";
-import type { WordValues } from "../../nodes/core/problem";
+import { HttpGuard, type Middleware } from "../../src/nodes/core/http-guard";
+import { HttpMount } from "../../src/nodes/core/http-mount";
+import type { WordValues } from "../../src/nodes/core/problem";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
 import { logLines } from "./attack-kit";
 

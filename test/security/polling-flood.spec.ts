@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
-import { DEFAULT_MAX_PAYLOAD_PACKETS } from "../../nodes/core/engine-guard";
+import { DEFAULT_MAX_PAYLOAD_PACKETS } from "../../src/nodes/core/engine-guard";
 import { freePort, sleep, until, type FlowNode } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
 import { canaryNodes, counterEndpoint, countingFunction, counts, logLines, startCanary } from "./attack-kit";

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI } from "node-red";
-import { basicAuth, HttpGuard, middlewareList, type Middleware } from "./core/http-guard";
-import { parseCookies } from "./core/http-request-parts";
-import type { Logger } from "./core/logger";
+import { basicAuth, HttpGuard, middlewareList, type Middleware } from "../core/http-guard";
+import { parseCookies } from "../core/http-request-parts";
+import type { Logger } from "../core/logger";
 
 /** The settings.js values Node-RED's HTTP security is made of (RED.settings exposes settings.js). */
 interface HttpNodeSettings {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from "node:events";
-import { DeployGate } from "./core/deploy-gate";
-import { registry } from "./core/server-registry";
+import { DeployGate } from "../core/deploy-gate";
+import { registry } from "../core/server-registry";
 
 const gates = new WeakMap<EventEmitter, DeployGate>();
 

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeMessage } from "node-red";
-import { toRoomList } from "./core/emit-target";
+import { toRoomList } from "../core/emit-target";
 
 /** Reads one setting of a node for a msg. */
 export type SettingReader = (msg: NodeMessage) => unknown;

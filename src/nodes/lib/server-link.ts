@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeStatus } from "node-red";
-import type { NamespaceHub } from "./core/namespace-hub";
-import { kindOf } from "./core/problem";
-import type { ServerEntry } from "./core/server-entry";
+import type { NamespaceHub } from "../core/namespace-hub";
+import { kindOf } from "../core/problem";
+import type { ServerEntry } from "../core/server-entry";
 import { failed, ok, waiting, type StatusThrottle } from "./node-status";
 import { failureOf, SHARED, statusText, type Failure } from "./wording";
 

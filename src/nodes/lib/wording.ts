@@ -1,6 +1,6 @@
 import type { Node, NodeAPI } from "node-red";
-import type { Logger } from "./core/logger";
-import { codeWording, Problem, Term, useWording, wordCode, type WordValue, type WordValues } from "./core/problem";
+import type { Logger } from "../core/logger";
+import { codeWording, Problem, Term, useWording, wordCode, type WordValue, type WordValues } from "../core/problem";
 
 /** Strings every node type shares, and the core's words, live in the server node's catalog. */
 export const SHARED = "node-red-contrib-socket-io/socket-io-server:socket-io-server";
