@@ -74,7 +74,17 @@ export const QUICK: Sizes = {
   scaleConcurrency: 250,
 };
 
-export const SCENARIOS = ["latency", "throughput", "clone", "hops", "fanout", "connect", "redeploy", "scale", "scaleout"] as const;
+export const SCENARIOS = [
+  "latency",
+  "throughput",
+  "clone",
+  "hops",
+  "fanout",
+  "connect",
+  "redeploy",
+  "scale",
+  "scaleout",
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 /** Scenarios that only mean something for the package (they measure Node-RED or the package itself). */
 export const PACKAGE_ONLY: readonly Scenario[] = ["clone", "hops", "redeploy", "scaleout"];

@@ -44,7 +44,13 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
   const z = "bench-tab";
   let y = 0;
   const row = (): number => (y += 60);
-  const emitTo = (id: string, namespace: string, event: string, target: string, extra: Record<string, unknown> = {}): FlowNode => ({
+  const emitTo = (
+    id: string,
+    namespace: string,
+    event: string,
+    target: string,
+    extra: Record<string, unknown> = {},
+  ): FlowNode => ({
     id,
     type: "socket-io-emit",
     z,
@@ -66,7 +72,13 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
     wires: [],
     ...extra,
   });
-  const on = (id: string, namespace: string, wires: string[], listen: { listenFor: string; event?: string }, name = ""): FlowNode => ({
+  const on = (
+    id: string,
+    namespace: string,
+    wires: string[],
+    listen: { listenFor: string; event?: string },
+    name = "",
+  ): FlowNode => ({
     id,
     type: "socket-io-on",
     z,
@@ -84,7 +96,14 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
 
   const hops: FlowNode[] = [];
   for (let i = 0; i < EXTRA_HOPS; i++) {
-    hops.push({ id: `bench-hop-${i}`, type: "junction", z, x: 300 + 40 * i, y: 0, wires: [[i + 1 < EXTRA_HOPS ? `bench-hop-${i + 1}` : "bench-hops-reply"]] });
+    hops.push({
+      id: `bench-hop-${i}`,
+      type: "junction",
+      z,
+      x: 300 + 40 * i,
+      y: 0,
+      wires: [[i + 1 < EXTRA_HOPS ? `bench-hop-${i + 1}` : "bench-hops-reply"]],
+    });
   }
 
   return [
@@ -110,15 +129,54 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
     // clone: a second wire from the same output
     on("bench-clone-on", NAMESPACES.clone, ["bench-clone-reply", "bench-clone-debug"], request),
     emitTo("bench-clone-reply", NAMESPACES.clone, EVENTS.reply, "socket"),
-    { id: "bench-clone-debug", type: "debug", z, name: "", active: false, tosidebar: true, console: false, tostatus: false, complete: "payload", targetType: "msg", statusVal: "", statusType: "auto", x: 700, y: y + 30, wires: [] },
+    {
+      id: "bench-clone-debug",
+      type: "debug",
+      z,
+      name: "",
+      active: false,
+      tosidebar: true,
+      console: false,
+      tostatus: false,
+      complete: "payload",
+      targetType: "msg",
+      statusVal: "",
+      statusType: "auto",
+      x: 700,
+      y: y + 30,
+      wires: [],
+    },
     // fan-out
     on("bench-fan-connect", NAMESPACES.fan, ["bench-fan-join"], { listenFor: "connection" }),
-    { id: "bench-fan-join", type: "socket-io-room", z, name: "", action: "join", rooms: ROOM, roomsType: "str", x: 400, y, wires: [["bench-fan-joined"]] },
+    {
+      id: "bench-fan-join",
+      type: "socket-io-room",
+      z,
+      name: "",
+      action: "join",
+      rooms: ROOM,
+      roomsType: "str",
+      x: 400,
+      y,
+      wires: [["bench-fan-joined"]],
+    },
     emitTo("bench-fan-joined", NAMESPACES.fan, EVENTS.joined, "socket"),
     on("bench-fan-trigger", NAMESPACES.fan, ["bench-fan-out"], { listenFor: "event", event: EVENTS.trigger }),
     emitTo("bench-fan-out", NAMESPACES.fan, EVENTS.fanned, "rooms", { rooms: ROOM }),
     // connect through a middleware flow
-    { id: "bench-auth-start", type: "socket-io-middleware-start", z, name: "", server: "bench-srv", namespace: NAMESPACES.auth, timeout: 10, order: 0, x: 150, y: row(), wires: [["bench-auth-check"]] },
+    {
+      id: "bench-auth-start",
+      type: "socket-io-middleware-start",
+      z,
+      name: "",
+      server: "bench-srv",
+      namespace: NAMESPACES.auth,
+      timeout: 10,
+      order: 0,
+      x: 150,
+      y: row(),
+      wires: [["bench-auth-check"]],
+    },
     {
       id: "bench-auth-check",
       type: "function",

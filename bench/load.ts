@@ -92,7 +92,7 @@ function cpuSince(start: ReturnType<typeof cpuNow>, ops: number): Cpu {
   return {
     serverCpuPercent: pct(end.server - start.server),
     loadCpuPercent: pct(end.load - start.load),
-    serverUsPerOp: ops > 0 ? Math.round(((end.server - start.server) * 1000) / ops * 10) / 10 : NaN,
+    serverUsPerOp: ops > 0 ? Math.round((((end.server - start.server) * 1000) / ops) * 10) / 10 : NaN,
   };
 }
 
@@ -132,7 +132,11 @@ function connected(socket: Socket): Promise<void> {
 }
 
 /** Opens `n` connections with at most `concurrency` attempts in flight. */
-async function connectMany(n: number, concurrency: number, make: (i: number) => Socket): Promise<{ sockets: Socket[]; failed: number; firstError?: string }> {
+async function connectMany(
+  n: number,
+  concurrency: number,
+  make: (i: number) => Socket,
+): Promise<{ sockets: Socket[]; failed: number; firstError?: string }> {
   const sockets: Socket[] = [];
   let next = 0;
   let failed = 0;
@@ -175,10 +179,13 @@ interface Request {
   n: number;
 }
 
-const isRequest = (p: unknown): p is Request => typeof p === "object" && p !== null && typeof (p as Request).c === "number" && typeof (p as Request).n === "number";
+const isRequest = (p: unknown): p is Request =>
+  typeof p === "object" && p !== null && typeof (p as Request).c === "number" && typeof (p as Request).n === "number";
 
 /** A client that sends one request at a time and times each round trip. */
-async function pinger(namespace: string): Promise<{ ping(n: number): Promise<number | "wrong" | "lost">; close(): Promise<void> }> {
+async function pinger(
+  namespace: string,
+): Promise<{ ping(n: number): Promise<number | "wrong" | "lost">; close(): Promise<void> }> {
   const socket = open(namespace);
   await connected(socket);
   let waiting: ((p: unknown) => void) | undefined;
@@ -247,14 +254,30 @@ async function latency(): Promise<LatencyResult> {
   const r = (x: number): number => Math.round(x * 10) / 10;
   const p50 = quantile(samples, 0.5);
   const extra = hops
-    ? { hopsP50Us: r(quantile(hopSamples, 0.5)), hopsP99Us: r(quantile(hopSamples, 0.99)), perHopUs: r((quantile(hopSamples, 0.5) - p50) / EXTRA_HOPS) }
+    ? {
+        hopsP50Us: r(quantile(hopSamples, 0.5)),
+        hopsP99Us: r(quantile(hopSamples, 0.99)),
+        perHopUs: r((quantile(hopSamples, 0.5) - p50) / EXTRA_HOPS),
+      }
     : {};
-  return { pings: samples.length, p50Us: r(p50), p90Us: r(quantile(samples, 0.9)), p99Us: r(quantile(samples, 0.99)), meanUs: r(mean), ...extra, ...cpu, wrong, lost };
+  return {
+    pings: samples.length,
+    p50Us: r(p50),
+    p90Us: r(quantile(samples, 0.9)),
+    p99Us: r(quantile(samples, 0.99)),
+    meanUs: r(mean),
+    ...extra,
+    ...cpu,
+    wrong,
+    lost,
+  };
 }
 
 /** Clients keep a fixed number of requests in flight; each reply must answer one of them. */
 async function throughput(namespace: string): Promise<ThroughputResult> {
-  const { sockets, failed, firstError } = await connectMany(sizes.throughputClients, sizes.throughputClients, () => open(namespace));
+  const { sockets, failed, firstError } = await connectMany(sizes.throughputClients, sizes.throughputClients, () =>
+    open(namespace),
+  );
   if (failed > 0) throw new Error(`${failed} clients could not connect: ${firstError}`);
   let sending = true;
   let done = 0;
@@ -289,7 +312,16 @@ async function throughput(namespace: string): Promise<ThroughputResult> {
   await until(() => pending.every((p) => p.size === 0), 5000);
   const lost = pending.reduce((a, p) => a + p.size, 0);
   await closeAll(sockets);
-  return { clients: sockets.length, inFlight: sizes.throughputInFlight, ms: Math.round(ms), roundTrips, perSecond: Math.round((roundTrips / ms) * 1000), ...cpu, wrong, lost };
+  return {
+    clients: sockets.length,
+    inFlight: sizes.throughputInFlight,
+    ms: Math.round(ms),
+    roundTrips,
+    perSecond: Math.round((roundTrips / ms) * 1000),
+    ...cpu,
+    wrong,
+    lost,
+  };
 }
 
 /** Clients in one room; one of them triggers events that the server broadcasts to the room. */
@@ -315,7 +347,8 @@ async function fanoutOver(urls: string[], measureCpu: boolean, events = sizes.fa
     return s;
   });
   if (failed > 0) throw new Error(`${failed} clients could not connect: ${firstError}`);
-  if (!(await until(() => joined === sockets.length, 20_000))) throw new Error(`only ${joined} of ${sockets.length} clients joined the room`);
+  if (!(await until(() => joined === sockets.length, 20_000)))
+    throw new Error(`only ${joined} of ${sockets.length} clients joined the room`);
   const total = sockets.length * events;
   const expected = sockets.map(() => 0);
   let deliveries = 0;
@@ -338,7 +371,16 @@ async function fanoutOver(urls: string[], measureCpu: boolean, events = sizes.fa
   const ms = (last || now()) - t0;
   const cpu = cpu0 ? cpuSince(cpu0, deliveries) : {};
   await closeAll(sockets);
-  return { clients: sockets.length, events, deliveries, ms: Math.round(ms), perSecond: Math.round((deliveries / ms) * 1000), ...cpu, wrong, lost: total - deliveries };
+  return {
+    clients: sockets.length,
+    events,
+    deliveries,
+    ms: Math.round(ms),
+    perSecond: Math.round((deliveries / ms) * 1000),
+    ...cpu,
+    wrong,
+    lost: total - deliveries,
+  };
 }
 
 /**
@@ -374,7 +416,9 @@ async function connect(): Promise<ConnectResult> {
   const before = await mark();
   const t0 = now();
   const cpu0 = cpuNow();
-  const { sockets, failed } = await connectMany(sizes.connects, sizes.connectConcurrency, () => open(NAMESPACES.auth, { token: TOKEN }));
+  const { sockets, failed } = await connectMany(sizes.connects, sizes.connectConcurrency, () =>
+    open(NAMESPACES.auth, { token: TOKEN }),
+  );
   const ms = now() - t0;
   const cpu = cpuSince(cpu0, sockets.length);
   const after = await mark();
@@ -494,7 +538,9 @@ async function redeploy(): Promise<RedeployResult> {
 async function scale(): Promise<ScaleResult> {
   const before = await mark();
   const t0 = now();
-  const { sockets, failed, firstError } = await connectMany(sizes.scaleConnections, sizes.scaleConcurrency, () => open(NAMESPACES.echo));
+  const { sockets, failed, firstError } = await connectMany(sizes.scaleConnections, sizes.scaleConcurrency, () =>
+    open(NAMESPACES.echo),
+  );
   const connectMs = now() - t0;
   if (failed > 0) console.error(`scale: ${failed} connections failed (${firstError})`);
   const requests = new PeriodicRequests(sockets, sizes.scalePingMs);

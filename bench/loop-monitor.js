@@ -39,7 +39,12 @@ if (file && (!main || (process.argv[1] || "").endsWith(main))) {
       gcs.count++;
       gcs.ms += e.duration;
       gcs.maxMs = Math.max(gcs.maxMs, e.duration);
-      if (e.duration >= 50 && gcs.long.length < 20) gcs.long.push({ atMs: Math.round(e.startTime + performance.timeOrigin - windowStart), ms: Math.round(e.duration), kind: GC_KINDS[e.detail?.kind] ?? String(e.detail?.kind) });
+      if (e.duration >= 50 && gcs.long.length < 20)
+        gcs.long.push({
+          atMs: Math.round(e.startTime + performance.timeOrigin - windowStart),
+          ms: Math.round(e.duration),
+          kind: GC_KINDS[e.detail?.kind] ?? String(e.detail?.kind),
+        });
     }
   }).observe({ entryTypes: ["gc"] });
   let stalls = [];

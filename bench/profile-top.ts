@@ -88,12 +88,16 @@ function main(): void {
     }
     console.log("second  busy ms  package ms  node-red ms");
     for (const [sec, s] of [...seconds].sort((a, b) => a[0] - b[0])) {
-      console.log(`${String(sec).padStart(6)}  ${(s.busy / 1000).toFixed(0).padStart(7)}  ${(s.pkg / 1000).toFixed(0).padStart(10)}  ${(s.red / 1000).toFixed(0).padStart(11)}`);
+      console.log(
+        `${String(sec).padStart(6)}  ${(s.busy / 1000).toFixed(0).padStart(7)}  ${(s.pkg / 1000).toFixed(0).padStart(10)}  ${(s.red / 1000).toFixed(0).padStart(11)}`,
+      );
     }
     console.log();
   }
   const pct = (us: number): string => `${((us / busy) * 100).toFixed(1).padStart(5)} %`;
-  console.log(`${file}\nbusy ${(busy / 1000).toFixed(0)} ms (idle ${((byCategory.get("idle") ?? 0) / 1000).toFixed(0)} ms)\n`);
+  console.log(
+    `${file}\nbusy ${(busy / 1000).toFixed(0)} ms (idle ${((byCategory.get("idle") ?? 0) / 1000).toFixed(0)} ms)\n`,
+  );
   console.log("self time by category (share of busy time):");
   for (const [cat, us] of [...byCategory].filter(([c]) => c !== "idle").sort((a, b) => b[1] - a[1])) {
     console.log(`  ${cat.padEnd(12)} ${pct(us)}  ${(us / 1000).toFixed(0)} ms`);

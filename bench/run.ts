@@ -67,17 +67,24 @@ function parseArgs(argv: string[]): Args {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const quick = argv.includes("--quick");
-  const only = (value("--only")?.split(",").map((s) => s.trim()) ?? [...SCENARIOS]) as Scenario[];
-  for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario "${s}"; known: ${SCENARIOS.join(", ")}`);
+  const only = (value("--only")
+    ?.split(",")
+    .map((s) => s.trim()) ?? [...SCENARIOS]) as Scenario[];
+  for (const s of only)
+    if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario "${s}"; known: ${SCENARIOS.join(", ")}`);
   const rounds = quick ? 1 : Number(value("--rounds") ?? 3);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error("--rounds must be a whole number ≥ 1");
-  const out = resolve(value("--out") ?? process.env.BENCH_OUT ?? join(__dirname, "results", quick ? "latest-quick.json" : "latest.json"));
+  const out = resolve(
+    value("--out") ?? process.env.BENCH_OUT ?? join(__dirname, "results", quick ? "latest-quick.json" : "latest.json"),
+  );
   const sides = (value("--side")?.split(",") ?? ["raw", "package"]) as Target[];
-  for (const side of sides) if (side !== "raw" && side !== "package") throw new Error(`--side takes raw and/or package, not "${side}"`);
+  for (const side of sides)
+    if (side !== "raw" && side !== "package") throw new Error(`--side takes raw and/or package, not "${side}"`);
   const set: Partial<Sizes> = {};
   for (const pair of value("--set")?.split(",") ?? []) {
     const [key, raw] = pair.split("=");
-    if (!(key in FULL) || !Number.isFinite(Number(raw))) throw new Error(`--set takes size=number pairs of ${Object.keys(FULL).join(", ")}; not "${pair}"`);
+    if (!(key in FULL) || !Number.isFinite(Number(raw)))
+      throw new Error(`--set takes size=number pairs of ${Object.keys(FULL).join(", ")}; not "${pair}"`);
     set[key as keyof Sizes] = Number(raw);
   }
   return { quick, rounds, only, out, profile: argv.includes("--profile"), sides, set };
@@ -116,10 +123,19 @@ function exitOf(proc: ChildProcess): Promise<void> {
 async function startRaw(monitorFile: string, profileDir?: string): Promise<Running> {
   const ioPort = await freePort();
   const profile = profileDir ? ["--require", PROFILER] : [];
-  const proc = spawn(process.execPath, [...profile, "--require", TSX, "--require", MONITOR, join(__dirname, "raw-server.ts"), String(ioPort)], {
-    env: { ...process.env, BENCH_MAIN: "raw-server.ts", BENCH_LOOP_FILE: monitorFile, ...(profileDir ? { BENCH_CPU_PROF_DIR: profileDir } : {}) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    process.execPath,
+    [...profile, "--require", TSX, "--require", MONITOR, join(__dirname, "raw-server.ts"), String(ioPort)],
+    {
+      env: {
+        ...process.env,
+        BENCH_MAIN: "raw-server.ts",
+        BENCH_LOOP_FILE: monitorFile,
+        ...(profileDir ? { BENCH_CPU_PROF_DIR: profileDir } : {}),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   await new Promise<void>((res, rej) => {
@@ -169,7 +185,12 @@ async function startPackage(monitorFile: string, profileDir?: string): Promise<R
     port: adminPort,
     userDir,
     settings: { logging: { console: { level: "warn", metrics: false, audit: false } } },
-    env: { NODE_OPTIONS: options.filter(Boolean).join(" "), BENCH_MAIN: "red.js", BENCH_LOOP_FILE: monitorFile, ...(profileDir ? { BENCH_CPU_PROF_DIR: profileDir } : {}) },
+    env: {
+      NODE_OPTIONS: options.filter(Boolean).join(" "),
+      BENCH_MAIN: "red.js",
+      BENCH_LOOP_FILE: monitorFile,
+      ...(profileDir ? { BENCH_CPU_PROF_DIR: profileDir } : {}),
+    },
   });
   try {
     await red.deploy(packageFlows(ioPort));
@@ -204,7 +225,10 @@ async function startScaleOutPair(): Promise<{ urls: [string, string]; stop(): Pr
     const urls: string[] = [];
     for (let i = 0; i < 2; i++) {
       const [adminPort, ioPort] = [await freePort(), await freePort()];
-      const red = await startNodeRed({ port: adminPort, settings: { logging: { console: { level: "warn", metrics: false, audit: false } } } });
+      const red = await startNodeRed({
+        port: adminPort,
+        settings: { logging: { console: { level: "warn", metrics: false, audit: false } } },
+      });
       started.push(red);
       await red.deploy(packageFlows(ioPort, 0, { url: BENCH_REDIS_URL, prefix }));
       await waitListening(ioPort);
@@ -219,7 +243,8 @@ async function startScaleOutPair(): Promise<{ urls: [string, string]; stop(): Pr
       for (;;) {
         const subscribers = (await redis.pubSubNumSub(channel))[channel] ?? 0;
         if (subscribers >= 2) break;
-        if (Date.now() > deadline) throw new Error(`only ${subscribers} of 2 instances subscribed to ${channel} within 10 s`);
+        if (Date.now() > deadline)
+          throw new Error(`only ${subscribers} of 2 instances subscribed to ${channel} within 10 s`);
         await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
@@ -254,7 +279,12 @@ function runLoad(plan: LoadPlan): Promise<LoadOutcome> {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (!line.startsWith(RESULT_PREFIX)) continue;
-        const r = JSON.parse(line.slice(RESULT_PREFIX.length)) as { scenario: Scenario; result?: unknown; error?: string; ms: number };
+        const r = JSON.parse(line.slice(RESULT_PREFIX.length)) as {
+          scenario: Scenario;
+          result?: unknown;
+          error?: string;
+          ms: number;
+        };
         outcome.scenarioMs[r.scenario] = r.ms;
         if (r.error !== undefined) {
           outcome.errors[r.scenario] = r.error;
@@ -269,7 +299,8 @@ function runLoad(plan: LoadPlan): Promise<LoadOutcome> {
     proc.once("error", rej);
     proc.once("exit", (code) => {
       if (code !== 0) {
-        for (const s of plan.scenarios) if (!(s in outcome.results) && !(s in outcome.errors)) outcome.errors[s] = `load process exited with ${code}`;
+        for (const s of plan.scenarios)
+          if (!(s in outcome.results) && !(s in outcome.errors)) outcome.errors[s] = `load process exited with ${code}`;
       }
       res(outcome);
     });
@@ -284,14 +315,31 @@ interface Round {
 }
 
 function versions(): Record<string, string> {
-  const v = (name: string): string => (JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), "utf8")) as { version: string }).version;
+  const v = (name: string): string =>
+    (
+      JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), "utf8")) as {
+        version: string;
+      }
+    ).version;
   const own = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
-  return { node: process.version, "socket.io": v("socket.io"), "socket.io-client": v("socket.io-client"), "node-red": v("node-red"), [own.name]: own.version };
+  return {
+    node: process.version,
+    "socket.io": v("socket.io"),
+    "socket.io-client": v("socket.io-client"),
+    "node-red": v("node-red"),
+    [own.name]: own.version,
+  };
 }
 
 function machine(): Record<string, unknown> {
   const cpu = cpus();
-  return { cpu: cpu[0]?.model ?? "unknown", cores: cpu.length, memoryMb: Math.round(totalmem() / 2 ** 20), kernel: release(), loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100) };
+  return {
+    cpu: cpu[0]?.model ?? "unknown",
+    cores: cpu.length,
+    memoryMb: Math.round(totalmem() / 2 ** 20),
+    kernel: release(),
+    loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
 }
 
 // --- the report -----------------------------------------------------------------------------------
@@ -316,14 +364,21 @@ function format(n: number | undefined, digits = 0): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-function buildReport(rounds: Round[], sizes: Sizes): { rows: Row[]; correctness: { wrong: number; lost: number; errors: string[] } } {
-  const values = (t: Target, get: Get): number[] => rounds.map((r) => (r[t] ? get(r[t]!.results) : undefined)).filter((x): x is number => x !== undefined && Number.isFinite(x));
+function buildReport(
+  rounds: Round[],
+  sizes: Sizes,
+): { rows: Row[]; correctness: { wrong: number; lost: number; errors: string[] } } {
+  const values = (t: Target, get: Get): number[] =>
+    rounds
+      .map((r) => (r[t] ? get(r[t]!.results) : undefined))
+      .filter((x): x is number => x !== undefined && Number.isFinite(x));
   const med = (t: Target, get: Get): number | undefined => {
     const v = values(t, get);
     return v.length ? median(v) : undefined;
   };
   const sum = (t: Target, get: Get): number => values(t, get).reduce((a, b) => a + b, 0);
-  const ratio = (p?: number, r?: number): number | undefined => (p !== undefined && r !== undefined && r !== 0 ? p / r : undefined);
+  const ratio = (p?: number, r?: number): number | undefined =>
+    p !== undefined && r !== undefined && r !== 0 ? p / r : undefined;
   const has = (t: Target, s: Scenario): boolean => rounds.some((r) => r[t]?.results[s] !== undefined);
   const rows: Row[] = [];
   /** Info rows: the server's CPU time per operation, and how busy the load process was. */
@@ -332,23 +387,51 @@ function buildReport(rounds: Round[], sizes: Sizes): { rows: Row[]; correctness:
     const raw = med("raw", (r) => get(r)?.serverUsPerOp);
     const pkg = med("package", (r) => get(r)?.serverUsPerOp);
     rows.push({ figure: `  server CPU per ${op} (info)`, unit: "µs", raw, pkg, ratio: ratio(pkg, raw) });
-    rows.push({ figure: "  server / load process CPU (info)", unit: "%", raw: med("raw", (r) => get(r)?.serverCpuPercent), pkg: med("package", (r) => get(r)?.serverCpuPercent) });
-    rows[rows.length - 1].note = `load ${format(med("raw", (r) => get(r)?.loadCpuPercent))} / ${format(med("package", (r) => get(r)?.loadCpuPercent))} %`;
+    rows.push({
+      figure: "  server / load process CPU (info)",
+      unit: "%",
+      raw: med("raw", (r) => get(r)?.serverCpuPercent),
+      pkg: med("package", (r) => get(r)?.serverCpuPercent),
+    });
+    rows[rows.length - 1].note =
+      `load ${format(med("raw", (r) => get(r)?.loadCpuPercent))} / ${format(med("package", (r) => get(r)?.loadCpuPercent))} %`;
   };
 
   if (has("raw", "latency") || has("package", "latency")) {
     const raw = med("raw", (r) => r.latency?.p50Us);
     const pkg = med("package", (r) => r.latency?.p50Us);
     const q = ratio(pkg, raw);
-    rows.push({ figure: `latency p50 (${sizes.latencyPings} sequential)`, unit: "µs", raw, pkg, ratio: q, target: "≤ 1.25 × raw", pass: q !== undefined && q <= 1.25 });
-    rows.push({ figure: "latency p99", unit: "µs", raw: med("raw", (r) => r.latency?.p99Us), pkg: med("package", (r) => r.latency?.p99Us) });
+    rows.push({
+      figure: `latency p50 (${sizes.latencyPings} sequential)`,
+      unit: "µs",
+      raw,
+      pkg,
+      ratio: q,
+      target: "≤ 1.25 × raw",
+      pass: q !== undefined && q <= 1.25,
+    });
+    rows.push({
+      figure: "latency p99",
+      unit: "µs",
+      raw: med("raw", (r) => r.latency?.p99Us),
+      pkg: med("package", (r) => r.latency?.p99Us),
+    });
     if (has("package", "latency")) {
       const perHop = med("package", (r) => r.latency?.perHopUs);
-      rows.push({ figure: `latency p50 with ${EXTRA_HOPS} more junction hops`, unit: "µs", pkg: med("package", (r) => r.latency?.hopsP50Us) });
+      rows.push({
+        figure: `latency p50 with ${EXTRA_HOPS} more junction hops`,
+        unit: "µs",
+        pkg: med("package", (r) => r.latency?.hopsP50Us),
+      });
       rows.push({ figure: "Node-RED cost per hop (p50)", unit: "µs", pkg: perHop });
       if (raw !== undefined && pkg !== undefined && perHop !== undefined) {
         // on → emit crosses one wire: the floor is the raw round trip plus one hop.
-        rows.push({ figure: "floor: raw + 1 hop (on → emit)", unit: "µs", pkg: raw + perHop, ratio: (raw + perHop) / raw });
+        rows.push({
+          figure: "floor: raw + 1 hop (on → emit)",
+          unit: "µs",
+          pkg: raw + perHop,
+          ratio: (raw + perHop) / raw,
+        });
         rows.push({ figure: "package cost beyond the floor", unit: "µs", pkg: pkg - raw - perHop });
       }
     }
@@ -368,10 +451,18 @@ function buildReport(rounds: Round[], sizes: Sizes): { rows: Row[]; correctness:
       pass: q !== undefined && q >= 0.5 && wrong === 0,
     });
     cpuRows("throughput", "round trip");
-    rows.push({ figure: "throughput wrong replies (all rounds)", raw: sum("raw", (r) => r.throughput?.wrong), pkg: sum("package", (r) => r.throughput?.wrong), target: "0", pass: wrong === 0 });
+    rows.push({
+      figure: "throughput wrong replies (all rounds)",
+      raw: sum("raw", (r) => r.throughput?.wrong),
+      pkg: sum("package", (r) => r.throughput?.wrong),
+      target: "0",
+      pass: wrong === 0,
+    });
   }
   if (has("package", "clone")) {
-    const perRound = median(values("package", (r) => (r.clone && r.throughput ? r.clone.perSecond / r.throughput.perSecond : undefined)));
+    const perRound = median(
+      values("package", (r) => (r.clone && r.throughput ? r.clone.perSecond / r.throughput.perSecond : undefined)),
+    );
     rows.push({
       figure: "clone: throughput with a 2nd wire",
       unit: "round trips/s",
@@ -381,20 +472,54 @@ function buildReport(rounds: Round[], sizes: Sizes): { rows: Row[]; correctness:
       target: "≥ 0.9 × single wire",
       pass: Number.isFinite(perRound) && perRound >= 0.9,
     });
-    const cloneCpu = median(values("package", (r) => (r.clone?.serverUsPerOp && r.throughput?.serverUsPerOp ? r.clone.serverUsPerOp / r.throughput.serverUsPerOp : undefined)));
-    rows.push({ figure: "  server CPU per round trip, 2nd wire (info)", unit: "µs", pkg: med("package", (r) => r.clone?.serverUsPerOp), ratio: cloneCpu, note: "ratio: to single wire" });
+    const cloneCpu = median(
+      values("package", (r) =>
+        r.clone?.serverUsPerOp && r.throughput?.serverUsPerOp
+          ? r.clone.serverUsPerOp / r.throughput.serverUsPerOp
+          : undefined,
+      ),
+    );
+    rows.push({
+      figure: "  server CPU per round trip, 2nd wire (info)",
+      unit: "µs",
+      pkg: med("package", (r) => r.clone?.serverUsPerOp),
+      ratio: cloneCpu,
+      note: "ratio: to single wire",
+    });
   }
   if (has("package", "hops")) {
     // Node-RED's own CPU cost of passing a msg along one more wire, from the same load as throughput.
-    const perHop = median(values("package", (r) => (r.hops?.serverUsPerOp && r.throughput?.serverUsPerOp ? (r.hops.serverUsPerOp - r.throughput.serverUsPerOp) / EXTRA_HOPS : undefined)));
-    rows.push({ figure: `throughput with ${EXTRA_HOPS} more junction hops`, unit: "round trips/s", pkg: med("package", (r) => r.hops?.perSecond), ratio: median(values("package", (r) => (r.hops && r.throughput ? r.hops.perSecond / r.throughput.perSecond : undefined))), note: "ratio: to direct" });
+    const perHop = median(
+      values("package", (r) =>
+        r.hops?.serverUsPerOp && r.throughput?.serverUsPerOp
+          ? (r.hops.serverUsPerOp - r.throughput.serverUsPerOp) / EXTRA_HOPS
+          : undefined,
+      ),
+    );
+    rows.push({
+      figure: `throughput with ${EXTRA_HOPS} more junction hops`,
+      unit: "round trips/s",
+      pkg: med("package", (r) => r.hops?.perSecond),
+      ratio: median(
+        values("package", (r) => (r.hops && r.throughput ? r.hops.perSecond / r.throughput.perSecond : undefined)),
+      ),
+      note: "ratio: to direct",
+    });
     rows.push({ figure: "  Node-RED CPU per hop (info)", unit: "µs", pkg: perHop });
   }
   if (has("raw", "fanout") || has("package", "fanout")) {
     const raw = med("raw", (r) => r.fanout?.perSecond);
     const pkg = med("package", (r) => r.fanout?.perSecond);
     const q = ratio(pkg, raw);
-    rows.push({ figure: `fan-out (${sizes.fanClients} clients × ${sizes.fanEvents} events)`, unit: "deliveries/s", raw, pkg, ratio: q, target: "≥ 0.9 × raw", pass: q !== undefined && q >= 0.9 });
+    rows.push({
+      figure: `fan-out (${sizes.fanClients} clients × ${sizes.fanEvents} events)`,
+      unit: "deliveries/s",
+      raw,
+      pkg,
+      ratio: q,
+      target: "≥ 0.9 × raw",
+      pass: q !== undefined && q >= 0.9,
+    });
     cpuRows("fanout", "delivery");
   }
   if (has("package", "scaleout")) {
@@ -407,26 +532,58 @@ function buildReport(rounds: Round[], sizes: Sizes): { rows: Row[]; correctness:
       target: "≥ 0.5 × 1 instance",
       pass: Number.isFinite(q) && q >= 0.5,
     });
-    rows.push({ figure: "  the same clients on 1 instance, in-memory (info)", unit: "deliveries/s", pkg: med("package", (r) => r.scaleout?.singlePerSecond), note: "ratio above: to this" });
+    rows.push({
+      figure: "  the same clients on 1 instance, in-memory (info)",
+      unit: "deliveries/s",
+      pkg: med("package", (r) => r.scaleout?.singlePerSecond),
+      note: "ratio above: to this",
+    });
   }
   if (has("raw", "connect") || has("package", "connect")) {
     const raw = med("raw", (r) => r.connect?.perSecond);
     const pkg = med("package", (r) => r.connect?.perSecond);
     const q = ratio(pkg, raw);
-    rows.push({ figure: `connect via middleware (${sizes.connects})`, unit: "connections/s", raw, pkg, ratio: q, target: "≥ 0.7 × raw", pass: q !== undefined && q >= 0.7 });
+    rows.push({
+      figure: `connect via middleware (${sizes.connects})`,
+      unit: "connections/s",
+      raw,
+      pkg,
+      ratio: q,
+      target: "≥ 0.7 × raw",
+      pass: q !== undefined && q >= 0.7,
+    });
     cpuRows("connect", "connection");
     const rawKb = med("raw", (r) => r.connect?.kbPerConnection);
     const pkgKb = med("package", (r) => r.connect?.kbPerConnection);
     const k = ratio(pkgKb, rawKb);
-    rows.push({ figure: "server memory per connection (RSS)", unit: "KB", raw: rawKb, pkg: pkgKb, ratio: k, target: "≤ 1.2 × raw", pass: k !== undefined && k <= 1.2 });
+    rows.push({
+      figure: "server memory per connection (RSS)",
+      unit: "KB",
+      raw: rawKb,
+      pkg: pkgKb,
+      ratio: k,
+      target: "≤ 1.2 × raw",
+      pass: k !== undefined && k <= 1.2,
+    });
     const rawHeap = med("raw", (r) => r.connect?.heapKbPerConnection);
     const pkgHeap = med("package", (r) => r.connect?.heapKbPerConnection);
-    rows.push({ figure: "  heap per connection, after GC (info)", unit: "KB", raw: rawHeap, pkg: pkgHeap, ratio: ratio(pkgHeap, rawHeap) });
+    rows.push({
+      figure: "  heap per connection, after GC (info)",
+      unit: "KB",
+      raw: rawHeap,
+      pkg: pkgHeap,
+      ratio: ratio(pkgHeap, rawHeap),
+    });
   }
   if (has("package", "redeploy")) {
     const disconnects = sum("package", (r) => r.redeploy?.disconnects);
     const lost = sum("package", (r) => r.redeploy?.lost);
-    rows.push({ figure: `redeploy: disconnects (${sizes.redeployClients} clients, ${sizes.redeploys} full deploys)`, pkg: disconnects, target: "0", pass: disconnects === 0 });
+    rows.push({
+      figure: `redeploy: disconnects (${sizes.redeployClients} clients, ${sizes.redeploys} full deploys)`,
+      pkg: disconnects,
+      target: "0",
+      pass: disconnects === 0,
+    });
     rows.push({ figure: "redeploy: events lost", pkg: lost, target: "0", pass: lost === 0 });
     rows.push({ figure: "  events sent during redeploys (info)", pkg: med("package", (r) => r.redeploy?.sent) });
   }
@@ -434,16 +591,75 @@ function buildReport(rounds: Round[], sizes: Sizes): { rows: Row[]; correctness:
     const n = sizes.scaleConnections;
     const conns = med("package", (r) => r.scale?.connections);
     const p99 = med("package", (r) => r.scale?.loopP99Ms);
-    rows.push({ figure: `scale: connections held ${sizes.scaleHoldMs / 1000} s`, raw: med("raw", (r) => r.scale?.connections), pkg: conns, target: `${n}`, pass: conns === n });
-    rows.push({ figure: "scale: event-loop delay p99", unit: "ms", raw: med("raw", (r) => r.scale?.loopP99Ms), pkg: p99, ratio: ratio(p99, med("raw", (r) => r.scale?.loopP99Ms)), target: "< 50 ms", pass: p99 !== undefined && p99 < 50 });
-    rows.push({ figure: "scale: event-loop delay max", unit: "ms", raw: med("raw", (r) => r.scale?.loopMaxMs), pkg: med("package", (r) => r.scale?.loopMaxMs) });
+    rows.push({
+      figure: `scale: connections held ${sizes.scaleHoldMs / 1000} s`,
+      raw: med("raw", (r) => r.scale?.connections),
+      pkg: conns,
+      target: `${n}`,
+      pass: conns === n,
+    });
+    rows.push({
+      figure: "scale: event-loop delay p99",
+      unit: "ms",
+      raw: med("raw", (r) => r.scale?.loopP99Ms),
+      pkg: p99,
+      ratio: ratio(
+        p99,
+        med("raw", (r) => r.scale?.loopP99Ms),
+      ),
+      target: "< 50 ms",
+      pass: p99 !== undefined && p99 < 50,
+    });
+    rows.push({
+      figure: "scale: event-loop delay max",
+      unit: "ms",
+      raw: med("raw", (r) => r.scale?.loopMaxMs),
+      pkg: med("package", (r) => r.scale?.loopMaxMs),
+    });
     const rssRaw = med("raw", (r) => r.scale?.rssEndKb);
     const rssPkg = med("package", (r) => r.scale?.rssEndKb);
-    rows.push({ figure: "scale: server RSS", unit: "MB", raw: rssRaw && rssRaw / 1024, pkg: rssPkg && rssPkg / 1024, ratio: ratio(rssPkg, rssRaw) });
-    rows.push({ figure: "scale: server KB per connection", unit: "KB", raw: med("raw", (r) => r.scale?.kbPerConnection), pkg: med("package", (r) => r.scale?.kbPerConnection), ratio: ratio(med("package", (r) => r.scale?.kbPerConnection), med("raw", (r) => r.scale?.kbPerConnection)) });
-    rows.push({ figure: "scale: connect rate", unit: "connections/s", raw: med("raw", (r) => r.scale?.connectPerSecond), pkg: med("package", (r) => r.scale?.connectPerSecond), ratio: ratio(med("package", (r) => r.scale?.connectPerSecond), med("raw", (r) => r.scale?.connectPerSecond)) });
-    rows.push({ figure: "scale: server CPU while holding", unit: "%", raw: med("raw", (r) => r.scale?.serverCpuPercent), pkg: med("package", (r) => r.scale?.serverCpuPercent), ratio: ratio(med("package", (r) => r.scale?.serverCpuPercent), med("raw", (r) => r.scale?.serverCpuPercent)) });
-    rows.push({ figure: "scale: pings answered", raw: med("raw", (r) => r.scale?.pingsAnswered), pkg: med("package", (r) => r.scale?.pingsAnswered) });
+    rows.push({
+      figure: "scale: server RSS",
+      unit: "MB",
+      raw: rssRaw && rssRaw / 1024,
+      pkg: rssPkg && rssPkg / 1024,
+      ratio: ratio(rssPkg, rssRaw),
+    });
+    rows.push({
+      figure: "scale: server KB per connection",
+      unit: "KB",
+      raw: med("raw", (r) => r.scale?.kbPerConnection),
+      pkg: med("package", (r) => r.scale?.kbPerConnection),
+      ratio: ratio(
+        med("package", (r) => r.scale?.kbPerConnection),
+        med("raw", (r) => r.scale?.kbPerConnection),
+      ),
+    });
+    rows.push({
+      figure: "scale: connect rate",
+      unit: "connections/s",
+      raw: med("raw", (r) => r.scale?.connectPerSecond),
+      pkg: med("package", (r) => r.scale?.connectPerSecond),
+      ratio: ratio(
+        med("package", (r) => r.scale?.connectPerSecond),
+        med("raw", (r) => r.scale?.connectPerSecond),
+      ),
+    });
+    rows.push({
+      figure: "scale: server CPU while holding",
+      unit: "%",
+      raw: med("raw", (r) => r.scale?.serverCpuPercent),
+      pkg: med("package", (r) => r.scale?.serverCpuPercent),
+      ratio: ratio(
+        med("package", (r) => r.scale?.serverCpuPercent),
+        med("raw", (r) => r.scale?.serverCpuPercent),
+      ),
+    });
+    rows.push({
+      figure: "scale: pings answered",
+      raw: med("raw", (r) => r.scale?.pingsAnswered),
+      pkg: med("package", (r) => r.scale?.pingsAnswered),
+    });
   }
 
   // Correctness over every scenario and round. Events lost in a redeploy count against its own target.
@@ -466,7 +682,8 @@ function buildReport(rounds: Round[], sizes: Sizes): { rows: Row[]; correctness:
 
 function printTable(rows: Row[]): string {
   const head = ["figure", "unit", "raw", "package", "pkg/raw", "target", "result"];
-  const digits = (row: Row, v?: number): number => (v !== undefined && Math.abs(v) < 100 && row.unit !== undefined && !Number.isInteger(v) ? 1 : 0);
+  const digits = (row: Row, v?: number): number =>
+    v !== undefined && Math.abs(v) < 100 && row.unit !== undefined && !Number.isInteger(v) ? 1 : 0;
   const body = rows.map((row) => [
     row.figure,
     row.unit ?? "",
@@ -477,8 +694,13 @@ function printTable(rows: Row[]): string {
     row.pass === undefined ? "" : row.pass ? "PASS" : "MISS",
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
-  return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 4 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`, ...body.map(line)].join("\n");
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i >= 2 && i <= 4 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`,
+    ...body.map(line),
+  ].join("\n");
 }
 
 // --- main -----------------------------------------------------------------------------------------
@@ -508,13 +730,16 @@ async function main(): Promise<number> {
     const round: Round = { round: i + 1, order };
     rounds.push(round);
     for (const target of order.filter((t) => args.sides.includes(t))) {
-      const scenarios = args.only.filter((s) => (s !== "scale" || last) && (target === "package" || !PACKAGE_ONLY.includes(s)));
+      const scenarios = args.only.filter(
+        (s) => (s !== "scale" || last) && (target === "package" || !PACKAGE_ONLY.includes(s)),
+      );
       if (scenarios.length === 0) continue;
       const monitorFile = join(tmpdir(), `bench-loop-${process.pid}-${target}-${i}.json`);
       const profileDir = args.profile ? join(profileRoot, `${target}-round${i + 1}`) : undefined;
       if (profileDir) mkdirSync(profileDir, { recursive: true });
       log(`round ${i + 1}/${args.rounds}: starting ${target}`);
-      const server = target === "raw" ? await startRaw(monitorFile, profileDir) : await startPackage(monitorFile, profileDir);
+      const server =
+        target === "raw" ? await startRaw(monitorFile, profileDir) : await startPackage(monitorFile, profileDir);
       let pair: Awaited<ReturnType<typeof startScaleOutPair>> | undefined;
       try {
         if (scenarios.includes("scaleout")) {
@@ -549,7 +774,9 @@ async function main(): Promise<number> {
     ...correctness.errors.map((e) => `  failed: ${e}`),
     `targets: ${rows.filter((r) => r.pass === true).length} PASS, ${misses.length} MISS${misses.length ? ` (${misses.join("; ")})` : ""}`,
   ];
-  console.log(`\nnode-red-contrib-socket-io benchmark, ${date.slice(0, 10)}, ${args.quick ? "quick" : `median of ${args.rounds} rounds`} (${seconds} s)\n`);
+  console.log(
+    `\nnode-red-contrib-socket-io benchmark, ${date.slice(0, 10)}, ${args.quick ? "quick" : `median of ${args.rounds} rounds`} (${seconds} s)\n`,
+  );
   console.log(table);
   console.log(`\n${summary.join("\n")}`);
 
@@ -568,7 +795,8 @@ async function main(): Promise<number> {
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults: ${args.out}`);
-  if (args.profile && existsSync(profileRoot)) console.log(`profiles: ${profileRoot} (summarise with: tsx bench/profile-top.ts <file.cpuprofile>)`);
+  if (args.profile && existsSync(profileRoot))
+    console.log(`profiles: ${profileRoot} (summarise with: tsx bench/profile-top.ts <file.cpuprofile>)`);
   return correctness.wrong > 0 || correctness.lost > 0 || correctness.errors.length > 0 ? 1 : 0;
 }
 

@@ -32,7 +32,9 @@ export function exampleFlows(): Array<Record<string, unknown>> {
       const seen = nodes.get(id);
       if (!seen) nodes.set(id, { file, node });
       else if (node.z !== undefined || JSON.stringify(seen.node) !== JSON.stringify(node)) {
-        throw new Error(`examples/${file}: node ${id} is also in examples/${seen.file}, with other settings or on a tab`);
+        throw new Error(
+          `examples/${file}: node ${id} is also in examples/${seen.file}, with other settings or on a tab`,
+        );
       }
     }
   }
@@ -54,7 +56,13 @@ function prepareUserDir(): string {
   if (!existsSync(link) && !isSymlink(link)) symlinkSync(ROOT, link, "dir");
   const settings = join(USER_DIR, "settings.js");
   if (!existsSync(settings)) {
-    const body = { uiHost: "127.0.0.1", flowFile: "flows.json", credentialSecret: false, editorTheme: { tours: false }, telemetry: { enabled: false } };
+    const body = {
+      uiHost: "127.0.0.1",
+      flowFile: "flows.json",
+      credentialSecret: false,
+      editorTheme: { tours: false },
+      telemetry: { enabled: false },
+    };
     writeFileSync(settings, `module.exports = ${JSON.stringify(body, null, 2)};\n`);
   }
   const flows = join(USER_DIR, "flows.json");
@@ -90,14 +98,19 @@ async function waitUntilServing(url: string, running: () => boolean): Promise<bo
 
 async function main(): Promise<void> {
   const port = Number(process.env.PORT || 1880);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, not "${process.env.PORT}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`PORT must be a port number, not "${process.env.PORT}"`);
   build();
   const settings = prepareUserDir();
-  const red = spawn(process.execPath, [require.resolve("node-red/red.js"), "--userDir", USER_DIR, "--settings", settings, "--port", String(port)], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false" },
-    stdio: "inherit",
-  });
+  const red = spawn(
+    process.execPath,
+    [require.resolve("node-red/red.js"), "--userDir", USER_DIR, "--settings", settings, "--port", String(port)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false" },
+      stdio: "inherit",
+    },
+  );
   red.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
   let stopping = false;
   const stop = (): void => {
@@ -114,7 +127,11 @@ async function main(): Promise<void> {
   if (await waitUntilServing(`http://127.0.0.1:${port}`, () => red.exitCode === null && red.signalCode === null)) {
     console.log(`\nNode-RED editor: ${url}/`);
     console.log(`Chat:            ${url}/chat  (open it in two tabs; ?room=NAME picks a room)`);
-    console.log(`Other examples:  ${EXAMPLE_PAGES.slice(1).map((page) => url + page).join("  ")}`);
+    console.log(
+      `Other examples:  ${EXAMPLE_PAGES.slice(1)
+        .map((page) => url + page)
+        .join("  ")}`,
+    );
     console.log("Stop with Ctrl+C.\n");
   }
 }

@@ -10,9 +10,32 @@ async function deploy(port: number, func: string): Promise<void> {
     [
       { id: "tab", type: "tab", label: "t" },
       serverConfig(port),
-      { id: "on", z: "tab", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "ask", x: 100, y: 100, wires: [["fn"]] },
+      {
+        id: "on",
+        z: "tab",
+        type: "socket-io-on",
+        server: "srv",
+        namespace: "/",
+        listenFor: "event",
+        event: "ask",
+        x: 100,
+        y: 100,
+        wires: [["fn"]],
+      },
       { id: "fn", z: "tab", type: "function", func, outputs: 1, x: 300, y: 100, wires: [["emit"]] },
-      { id: "emit", z: "tab", type: "socket-io-emit", server: "srv", namespace: "/", event: "answer", eventType: "str", target: "socket", x: 500, y: 100, wires: [] },
+      {
+        id: "emit",
+        z: "tab",
+        type: "socket-io-emit",
+        server: "srv",
+        namespace: "/",
+        event: "answer",
+        eventType: "str",
+        target: "socket",
+        x: 500,
+        y: 100,
+        wires: [],
+      },
     ],
   );
 }
@@ -59,6 +82,6 @@ describe("what an emit sends: msg.payload or msg.args", function () {
     const got = answer(c);
     c.emit("ask", "first");
     assert.deepEqual(await got, ["first", "more"]);
-    assert.equal((await Promise.resolve(next(c, "never", 1).catch(() => "none"))), "none");
+    assert.equal(await Promise.resolve(next(c, "never", 1).catch(() => "none")), "none");
   });
 });

@@ -2,13 +2,30 @@ import { strict as assert } from "node:assert";
 import type { NodeStatus } from "node-red";
 import WebSocket from "ws";
 import { registry } from "../src/nodes/core/server-registry";
-import { allNodes, callsOn, cleanup, client, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
+import {
+  allNodes,
+  callsOn,
+  cleanup,
+  client,
+  collect,
+  connected,
+  freePort,
+  helper,
+  next,
+  serverConfig,
+  sleep,
+  until,
+  type FlowNode,
+} from "./helpers";
 
 type Msg = Record<string, any>;
 
 /** Flow nodes go on one tab so that a Catch node sees their errors. */
 function onTab(nodes: FlowNode[]): FlowNode[] {
-  return [{ id: "f1", type: "tab", label: "bad input" }, ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n }))];
+  return [
+    { id: "f1", type: "tab", label: "bad input" },
+    ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n })),
+  ];
 }
 
 /** The last status a node set (node.status is a sinon spy in the test helper). */
@@ -45,13 +62,68 @@ describe("bad input", function () {
       await helper.load(allNodes, [
         serverConfig(port),
         ...onTab([
-          { id: "on-conn", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conns"]] },
-          { id: "on-ping", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "ping", wires: [["pong"]] },
-          { id: "pong", type: "socket-io-emit", server: "srv", namespace: "/", event: "pong", eventType: "str", target: "socket" },
-          { id: "no-event", type: "socket-io-emit", server: "srv", namespace: "/", event: "", eventType: "str", target: "all" },
-          { id: "ns-blank", type: "socket-io-emit", server: "srv", namespace: "", event: "e", eventType: "str", target: "all" },
-          { id: "to-all", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "all" },
-          { id: "to-socket", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "socket" },
+          {
+            id: "on-conn",
+            type: "socket-io-on",
+            server: "srv",
+            namespace: "/",
+            listenFor: "connection",
+            wires: [["conns"]],
+          },
+          {
+            id: "on-ping",
+            type: "socket-io-on",
+            server: "srv",
+            namespace: "/",
+            listenFor: "event",
+            event: "ping",
+            wires: [["pong"]],
+          },
+          {
+            id: "pong",
+            type: "socket-io-emit",
+            server: "srv",
+            namespace: "/",
+            event: "pong",
+            eventType: "str",
+            target: "socket",
+          },
+          {
+            id: "no-event",
+            type: "socket-io-emit",
+            server: "srv",
+            namespace: "/",
+            event: "",
+            eventType: "str",
+            target: "all",
+          },
+          {
+            id: "ns-blank",
+            type: "socket-io-emit",
+            server: "srv",
+            namespace: "",
+            event: "e",
+            eventType: "str",
+            target: "all",
+          },
+          {
+            id: "to-all",
+            type: "socket-io-emit",
+            server: "srv",
+            namespace: "/",
+            event: "e",
+            eventType: "str",
+            target: "all",
+          },
+          {
+            id: "to-socket",
+            type: "socket-io-emit",
+            server: "srv",
+            namespace: "/",
+            event: "e",
+            eventType: "str",
+            target: "socket",
+          },
           { id: "join", type: "socket-io-room", action: "join", rooms: "", roomsType: "str", wires: [["passed"]] },
           { id: "end", type: "socket-io-middleware-end", errMsg: "" },
           { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
@@ -124,7 +196,11 @@ describe("bad input", function () {
       const c = await connected(url);
       const socket = await socketOf(c);
       for (const room of [42, { name: "r" }, [{ name: "r" }]]) {
-        await rejects("join", { socket, room }, /^core\.emit\.roomList \{"what":"msg\.room","kind":"kind\.(value|object|array)\b/);
+        await rejects(
+          "join",
+          { socket, room },
+          /^core\.emit\.roomList \{"what":"msg\.room","kind":"kind\.(value|object|array)\b/,
+        );
       }
       const live = registry.get(`port:${port}`)!.io.of("/").sockets.get(c.id!)!;
       assert.deepEqual([...live.rooms], [c.id]);
@@ -145,7 +221,11 @@ describe("bad input", function () {
       const circular: Msg = { name: "loop" };
       circular.self = circular;
       await rejects("to-all", { payload: circular }, /^core\.emit\.circular \{"event":"e"\}$/);
-      await rejects("to-all", { payload: { n: BigInt(1) } }, /^core\.emit\.unserializable \{"event":"e","error":".*BigInt/);
+      await rejects(
+        "to-all",
+        { payload: { n: BigInt(1) } },
+        /^core\.emit\.unserializable \{"event":"e","error":".*BigInt/,
+      );
       helper.getNode("to-all").receive({ payload: "fine" });
       await until(() => got.length > 0, 3000, "the next emit");
       assert.deepEqual(got, ["fine"]);
@@ -168,7 +248,11 @@ describe("bad input", function () {
       assert.deepEqual(completed.map((m) => m._msgid).sort(), msgs.map((m) => m._msgid).sort());
       assert.equal(caught.length, 0);
       assert.equal(passed.length, 0);
-      await rejects("join", { socket, room: 42 }, /^core\.emit\.roomList \{"what":"msg\.room","kind":"kind\.value .*number.*42/);
+      await rejects(
+        "join",
+        { socket, room: 42 },
+        /^core\.emit\.roomList \{"what":"msg\.room","kind":"kind\.value .*number.*42/,
+      );
       await answered(url);
     });
   });
@@ -185,10 +269,34 @@ describe("bad input", function () {
         serverConfig(jsonPort, { id: "bad-json", options: "{transports: websocket" }),
         ...onTab([
           { id: "on-70000", type: "socket-io-on", server: "port-70000", namespace: "/", listenFor: "connection" },
-          { id: "emit-abc", type: "socket-io-emit", server: "port-abc", namespace: "/", event: "e", eventType: "str", target: "all" },
+          {
+            id: "emit-abc",
+            type: "socket-io-emit",
+            server: "port-abc",
+            namespace: "/",
+            event: "e",
+            eventType: "str",
+            target: "all",
+          },
           { id: "on-json", type: "socket-io-on", server: "bad-json", namespace: "/", listenFor: "connection" },
-          { id: "on-ping", type: "socket-io-on", server: "good", namespace: "/", listenFor: "event", event: "ping", wires: [["pong"]] },
-          { id: "pong", type: "socket-io-emit", server: "good", namespace: "/", event: "pong", eventType: "str", target: "socket" },
+          {
+            id: "on-ping",
+            type: "socket-io-on",
+            server: "good",
+            namespace: "/",
+            listenFor: "event",
+            event: "ping",
+            wires: [["pong"]],
+          },
+          {
+            id: "pong",
+            type: "socket-io-emit",
+            server: "good",
+            namespace: "/",
+            event: "pong",
+            eventType: "str",
+            target: "socket",
+          },
           { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
           { id: "caught", type: "helper" },
         ]),
@@ -196,9 +304,16 @@ describe("bad input", function () {
       const caught = collect("caught");
       // A short status on the flow nodes; the whole sentence is the server node's (RED._ gives codes here).
       for (const id of ["on-70000", "emit-abc", "on-json"]) assertRedRing(id, /socket-io-server\.status\.badSetting$/);
-      const failure = (id: string): string => String((helper.getNode(id) as { failure?: { text: string } }).failure?.text);
-      assert.equal(failure("port-70000"), 'core.setting.integer {"setting":"label.port","min":1,"max":65535,"value":"70000"}');
-      assert.equal(failure("port-abc"), 'core.setting.integer {"setting":"label.port","min":1,"max":65535,"value":"abc"}');
+      const failure = (id: string): string =>
+        String((helper.getNode(id) as { failure?: { text: string } }).failure?.text);
+      assert.equal(
+        failure("port-70000"),
+        'core.setting.integer {"setting":"label.port","min":1,"max":65535,"value":"70000"}',
+      );
+      assert.equal(
+        failure("port-abc"),
+        'core.setting.integer {"setting":"label.port","min":1,"max":65535,"value":"abc"}',
+      );
       assert.match(failure("bad-json"), /^core\.setting\.optionsJson \{"error":".*JSON/);
       assert.deepEqual(callsOn("port-70000", "error"), [["socket-io-server.errors.settings"]]);
       assert.equal(registry.get(`port:${jsonPort}`), undefined);
@@ -223,10 +338,42 @@ describe("bad input", function () {
       await helper.load(allNodes, [
         serverConfig(port, { maxHttpBufferSize: 1000 }),
         ...onTab([
-          { id: "on-ping", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "ping", wires: [["pong"]] },
-          { id: "pong", type: "socket-io-emit", server: "srv", namespace: "/", event: "pong", eventType: "str", target: "socket" },
-          { id: "on-spam", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "spam", wires: [["spam"]] },
-          { id: "on-big", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "big", wires: [["big"]] },
+          {
+            id: "on-ping",
+            type: "socket-io-on",
+            server: "srv",
+            namespace: "/",
+            listenFor: "event",
+            event: "ping",
+            wires: [["pong"]],
+          },
+          {
+            id: "pong",
+            type: "socket-io-emit",
+            server: "srv",
+            namespace: "/",
+            event: "pong",
+            eventType: "str",
+            target: "socket",
+          },
+          {
+            id: "on-spam",
+            type: "socket-io-on",
+            server: "srv",
+            namespace: "/",
+            listenFor: "event",
+            event: "spam",
+            wires: [["spam"]],
+          },
+          {
+            id: "on-big",
+            type: "socket-io-on",
+            server: "srv",
+            namespace: "/",
+            listenFor: "event",
+            event: "big",
+            wires: [["big"]],
+          },
           { id: "spam", type: "helper" },
           { id: "big", type: "helper" },
         ]),

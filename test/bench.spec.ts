@@ -12,7 +12,10 @@ interface QuickResults {
   machine: { cpu: string; cores: number; memoryMb: number };
   versions: Record<string, string>;
   correctness: { wrong: number; lost: number; errors: string[] };
-  perRound: Array<{ raw?: { results: Record<string, { wrong: number }> }; package?: { results: Record<string, { wrong: number }> } }>;
+  perRound: Array<{
+    raw?: { results: Record<string, { wrong: number }> };
+    package?: { results: Record<string, { wrong: number }> };
+  }>;
 }
 
 /** Runs a command to its end; resolves with its exit code and output. */
@@ -58,7 +61,17 @@ describe("the benchmark runner (--quick smoke run)", function () {
     assert.match(stdout, /\| figure\s+\| unit\s+\|\s+raw \|\s+package \|\s+pkg\/raw \| target\s+\| result \|/);
     // The scale-out scenario runs when a Redis answers on 6379 (CI starts one; elsewhere it is left out, loudly).
     const withRedis = await redisAnswers();
-    const figures = ["latency p50", "throughput", "clone", "fan-out", "connect via middleware", "server memory per connection", "redeploy: disconnects", "redeploy: events lost", "scale: event-loop delay p99"];
+    const figures = [
+      "latency p50",
+      "throughput",
+      "clone",
+      "fan-out",
+      "connect via middleware",
+      "server memory per connection",
+      "redeploy: disconnects",
+      "redeploy: events lost",
+      "scale: event-loop delay p99",
+    ];
     if (withRedis) figures.push("scale-out (");
     for (const figure of figures) {
       assert.ok(stdout.includes(`| ${figure}`), `the table has no "${figure}" row:\n${stdout}`);
@@ -79,6 +92,7 @@ describe("the benchmark runner (--quick smoke run)", function () {
         assert.equal(side.results[scenario]?.wrong, 0, `${scenario}: ${JSON.stringify(side.results[scenario])}`);
       }
     }
-    for (const scenario of ["clone", "redeploy", ...(withRedis ? ["scaleout"] : [])]) assert.equal(round.package!.results[scenario]?.wrong, 0, scenario);
+    for (const scenario of ["clone", "redeploy", ...(withRedis ? ["scaleout"] : [])])
+      assert.equal(round.package!.results[scenario]?.wrong, 0, scenario);
   });
 });

@@ -22,9 +22,43 @@ interface NodeSet {
 function chatFlow(ioPort: number, onName = "chat in"): unknown[] {
   return [
     { id: "tab", type: "tab", label: "chat" },
-    { id: "srv", type: "socket-io-server", name: "chat server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*", serveClient: true },
-    { id: "on", type: "socket-io-on", z: "tab", name: onName, server: "srv", namespace: "/", listenFor: "event", event: "chat message", x: 150, y: 60, wires: [["emit"]] },
-    { id: "emit", type: "socket-io-emit", z: "tab", name: "to everyone", server: "srv", namespace: "/", event: "chat message", eventType: "str", target: "all", x: 400, y: 60, wires: [] },
+    {
+      id: "srv",
+      type: "socket-io-server",
+      name: "chat server",
+      listen: "port",
+      port: ioPort,
+      path: "/socket.io",
+      corsOrigins: "*",
+      serveClient: true,
+    },
+    {
+      id: "on",
+      type: "socket-io-on",
+      z: "tab",
+      name: onName,
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "chat message",
+      x: 150,
+      y: 60,
+      wires: [["emit"]],
+    },
+    {
+      id: "emit",
+      type: "socket-io-emit",
+      z: "tab",
+      name: "to everyone",
+      server: "srv",
+      namespace: "/",
+      event: "chat message",
+      eventType: "str",
+      target: "all",
+      x: 400,
+      y: 60,
+      wires: [],
+    },
   ];
 }
 

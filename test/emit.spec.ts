@@ -1,6 +1,19 @@
 import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
+import {
+  allNodes,
+  callsOn,
+  cleanup,
+  collect,
+  connected,
+  freePort,
+  helper,
+  next,
+  serverConfig,
+  sleep,
+  until,
+  type FlowNode,
+} from "./helpers";
 
 /** Every event a client received, in order. */
 interface Member {
@@ -15,60 +28,335 @@ const payloads = (m: Member, event = "e"): unknown[] => m.got.filter((g) => g.ev
 function emitFlow(port: number): FlowNode[] {
   const nodes: FlowNode[] = [
     // A client emits "join" with room names; the flow joins it and answers "joined".
-    { id: "on-join", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "join", wires: [["joiner"]] },
+    {
+      id: "on-join",
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "join",
+      wires: [["joiner"]],
+    },
     { id: "joiner", type: "socket-io-room", action: "join", rooms: "payload", roomsType: "msg", wires: [["joined"]] },
-    { id: "joined", type: "socket-io-emit", server: "srv", namespace: "/", event: "joined", eventType: "str", target: "socket" },
+    {
+      id: "joined",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "joined",
+      eventType: "str",
+      target: "socket",
+    },
     // Everyone in "/" gets "fence" after whatever was emitted before it.
-    { id: "fence", type: "socket-io-emit", server: "srv", namespace: "/", event: "fence", eventType: "str", target: "all" },
-    { id: "fence-other", type: "socket-io-emit", server: "srv", namespace: "/other", event: "fence", eventType: "str", target: "all" },
+    {
+      id: "fence",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "fence",
+      eventType: "str",
+      target: "all",
+    },
+    {
+      id: "fence-other",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/other",
+      event: "fence",
+      eventType: "str",
+      target: "all",
+    },
 
     { id: "all", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "all" },
-    { id: "all-other", type: "socket-io-emit", server: "srv", namespace: "/other", event: "e", eventType: "str", target: "all" },
-    { id: "rooms-str", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "rooms", rooms: "r1, r2", roomsType: "str", except: "x", exceptType: "str" },
-    { id: "rooms-json", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "rooms", rooms: '["r3"]', roomsType: "json", except: "", exceptType: "str" },
-    { id: "rooms-msg", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "rooms", rooms: "", roomsType: "str", except: "", exceptType: "str" },
+    {
+      id: "all-other",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/other",
+      event: "e",
+      eventType: "str",
+      target: "all",
+    },
+    {
+      id: "rooms-str",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "rooms",
+      rooms: "r1, r2",
+      roomsType: "str",
+      except: "x",
+      exceptType: "str",
+    },
+    {
+      id: "rooms-json",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "rooms",
+      rooms: '["r3"]',
+      roomsType: "json",
+      except: "",
+      exceptType: "str",
+    },
+    {
+      id: "rooms-msg",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "rooms",
+      rooms: "",
+      roomsType: "str",
+      except: "",
+      exceptType: "str",
+    },
 
-    { id: "on-hello", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "hello", wires: [["to-socket"]] },
-    { id: "to-socket", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "socket" },
+    {
+      id: "on-hello",
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "hello",
+      wires: [["to-socket"]],
+    },
+    {
+      id: "to-socket",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "socket",
+    },
     // "reply", the default of a new emit node: the sender in msg.socket, or everyone without one.
-    { id: "on-ping", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "ping-me", wires: [["reply"]] },
-    { id: "reply", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "reply" },
-    { id: "on-shout", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "shout", wires: [["bc"]] },
-    { id: "bc", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "broadcast" },
-    { id: "on-shout-r1", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "shout-r1", wires: [["bc-r1"]] },
-    { id: "bc-r1", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "broadcast", rooms: "r1", roomsType: "str" },
+    {
+      id: "on-ping",
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "ping-me",
+      wires: [["reply"]],
+    },
+    {
+      id: "reply",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "reply",
+    },
+    {
+      id: "on-shout",
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "shout",
+      wires: [["bc"]],
+    },
+    {
+      id: "bc",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "broadcast",
+    },
+    {
+      id: "on-shout-r1",
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "shout-r1",
+      wires: [["bc-r1"]],
+    },
+    {
+      id: "bc-r1",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "broadcast",
+      rooms: "r1",
+      roomsType: "str",
+    },
 
-    { id: "ev-blank", type: "socket-io-emit", server: "srv", namespace: "/", event: "", eventType: "str", target: "all" },
-    { id: "ev-topic", type: "socket-io-emit", server: "srv", namespace: "/", event: "topic", eventType: "msg", target: "all" },
-    { id: "ns-blank", type: "socket-io-emit", server: "srv", namespace: "", event: "e", eventType: "str", target: "all" },
-    { id: "volatile", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "all", volatile: true, compress: false },
-    { id: "compress", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "all", volatile: true, compress: true },
+    {
+      id: "ev-blank",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "",
+      eventType: "str",
+      target: "all",
+    },
+    {
+      id: "ev-topic",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "topic",
+      eventType: "msg",
+      target: "all",
+    },
+    {
+      id: "ns-blank",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "",
+      event: "e",
+      eventType: "str",
+      target: "all",
+    },
+    {
+      id: "volatile",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "all",
+      volatile: true,
+      compress: false,
+    },
+    {
+      id: "compress",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "all",
+      volatile: true,
+      compress: true,
+    },
 
-    { id: "on-ask", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "ask", wires: [["ask-one"]] },
-    { id: "ask-one", type: "socket-io-emit", server: "srv", namespace: "/", event: "q", eventType: "str", target: "socket", waitAck: true, ackTimeout: 2000, wires: [["answers"]] },
-    { id: "ask-room", type: "socket-io-emit", server: "srv", namespace: "/", event: "q", eventType: "str", target: "rooms", rooms: "r", roomsType: "str", waitAck: true, ackTimeout: 2000, wires: [["answers"]] },
-    { id: "ask-slow", type: "socket-io-emit", server: "srv", namespace: "/", event: "q", eventType: "str", target: "all", waitAck: true, ackTimeout: 300, wires: [["answers"]] },
-    { id: "plain", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "all", wires: [["answers"]] },
+    {
+      id: "on-ask",
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "ask",
+      wires: [["ask-one"]],
+    },
+    {
+      id: "ask-one",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "q",
+      eventType: "str",
+      target: "socket",
+      waitAck: true,
+      ackTimeout: 2000,
+      wires: [["answers"]],
+    },
+    {
+      id: "ask-room",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "q",
+      eventType: "str",
+      target: "rooms",
+      rooms: "r",
+      roomsType: "str",
+      waitAck: true,
+      ackTimeout: 2000,
+      wires: [["answers"]],
+    },
+    {
+      id: "ask-slow",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "q",
+      eventType: "str",
+      target: "all",
+      waitAck: true,
+      ackTimeout: 300,
+      wires: [["answers"]],
+    },
+    {
+      id: "plain",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "all",
+      wires: [["answers"]],
+    },
 
-    { id: "on-reply", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "reply-me", wires: [["asked"]] },
+    {
+      id: "on-reply",
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "reply-me",
+      wires: [["asked"]],
+    },
     { id: "ack", type: "socket-io-emit", server: "srv", target: "ack" },
-    { id: "on-twice", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "twice", wires: [["ack-1", "ack-2"]] },
+    {
+      id: "on-twice",
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "twice",
+      wires: [["ack-1", "ack-2"]],
+    },
     { id: "ack-1", type: "socket-io-emit", server: "srv", target: "ack" },
     { id: "ack-2", type: "socket-io-emit", server: "srv", target: "ack" },
 
     // msg.socket of every client, for the msgs about a client that has left.
     { id: "on-conn", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conns"]] },
-    { id: "ask-leaver", type: "socket-io-emit", server: "srv", namespace: "/", event: "q", eventType: "str", target: "socket", waitAck: true, ackTimeout: 300, wires: [["answers"]] },
+    {
+      id: "ask-leaver",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "q",
+      eventType: "str",
+      target: "socket",
+      waitAck: true,
+      ackTimeout: 300,
+      wires: [["answers"]],
+    },
 
     { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-    { id: "complete", type: "complete", scope: ["plain", "to-socket", "ask-one", "ask-leaver"], uncaught: false, wires: [["completed"]] },
+    {
+      id: "complete",
+      type: "complete",
+      scope: ["plain", "to-socket", "ask-one", "ask-leaver"],
+      uncaught: false,
+      wires: [["completed"]],
+    },
     { id: "conns", type: "helper" },
     { id: "answers", type: "helper" },
     { id: "asked", type: "helper" },
     { id: "caught", type: "helper" },
     { id: "completed", type: "helper" },
   ];
-  return [{ id: "f1", type: "tab", label: "emit" }, serverConfig(port), ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n }))];
+  return [
+    { id: "f1", type: "tab", label: "emit" },
+    serverConfig(port),
+    ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n })),
+  ];
 }
 
 describe("socket-io-emit", function () {
@@ -100,7 +388,11 @@ describe("socket-io-emit", function () {
   async function fence(members: Member[], id = "fence"): Promise<void> {
     const before = members.map((m) => payloads(m, "fence").length);
     input(id, { payload: "fence" });
-    await until(() => members.every((m, i) => payloads(m, "fence").length > before[i]), 3000, "the fence to reach every client");
+    await until(
+      () => members.every((m, i) => payloads(m, "fence").length > before[i]),
+      3000,
+      "the fence to reach every client",
+    );
   }
 
   describe("targets", function () {
@@ -336,7 +628,12 @@ describe("socket-io-emit", function () {
     }
 
     it('an emit to it ("socket", with or without waiting for an answer) is nothing to do: the msg completes, no error, no output', async function () {
-      const [conns, caught, answers, completed] = [collect("conns"), collect("caught"), collect("answers"), collect("completed")];
+      const [conns, caught, answers, completed] = [
+        collect("conns"),
+        collect("caught"),
+        collect("answers"),
+        collect("completed"),
+      ];
       const socket = await departed(conns);
       const msgs: Array<Record<string, unknown>> = [
         { socket, payload: "late" },
@@ -349,12 +646,20 @@ describe("socket-io-emit", function () {
       assert.deepEqual(caught, []);
       assert.deepEqual(answers, []);
       for (const id of ["to-socket", "ask-one"]) {
-        assert.ok(!callsOn(id, "status").some(([status]) => (status as { fill?: string }).fill === "red"), `${id} status`);
+        assert.ok(
+          !callsOn(id, "status").some(([status]) => (status as { fill?: string }).fill === "red"),
+          `${id} status`,
+        );
       }
     });
 
     it("a client that leaves while the flow waits for its answer ends the msg without an error when the wait is over", async function () {
-      const [conns, caught, answers, completed] = [collect("conns"), collect("caught"), collect("answers"), collect("completed")];
+      const [conns, caught, answers, completed] = [
+        collect("conns"),
+        collect("caught"),
+        collect("answers"),
+        collect("completed"),
+      ];
       const m = await member();
       await until(() => conns.some((msg) => msg.socketId === m.c.id), 3000, "the connection msg");
       const socket = conns.find((msg) => msg.socketId === m.c.id)!.socket;

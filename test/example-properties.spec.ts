@@ -19,7 +19,10 @@ const examples: Array<{ file: string; flow: FlowNode[] }> = readdirSync(EXAMPLES
 
 /** The editor files: ours (nodes/*.html) and Node-RED's core nodes (@node-red/nodes/core/<group>/*.html). */
 function editorFiles(): string[] {
-  const html = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith(".html")).map((f) => join(dir, f));
+  const html = (dir: string): string[] =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith(".html"))
+      .map((f) => join(dir, f));
   const groups = readdirSync(CORE_EDITOR_DIR, { withFileTypes: true }).filter((d) => d.isDirectory());
   return [...html(OUR_EDITOR_DIR), ...groups.flatMap((d) => html(join(CORE_EDITOR_DIR, d.name)))];
 }
@@ -43,9 +46,15 @@ function editorDefaults(): Map<string, string[]> {
       simple(program, {
         CallExpression(call) {
           const callee = call.callee;
-          if (callee.type !== "MemberExpression" || callee.property.type !== "Identifier" || callee.property.name !== "registerType") return;
+          if (
+            callee.type !== "MemberExpression" ||
+            callee.property.type !== "Identifier" ||
+            callee.property.name !== "registerType"
+          )
+            return;
           const [type, definition] = call.arguments;
-          if (type?.type !== "Literal" || typeof type.value !== "string" || definition?.type !== "ObjectExpression") return;
+          if (type?.type !== "Literal" || typeof type.value !== "string" || definition?.type !== "ObjectExpression")
+            return;
           const keyOf = (key: unknown): string | undefined => {
             const k = key as { type: string; name?: string; value?: unknown };
             return k.type === "Identifier" ? k.name : k.type === "Literal" ? String(k.value) : undefined;
@@ -55,7 +64,10 @@ function editorDefaults(): Map<string, string[]> {
             defaults?.type === "Property" && defaults.value.type === "ObjectExpression"
               ? defaults.value.properties.map((p) => (p.type === "Property" ? keyOf(p.key) : undefined))
               : [];
-          found.set(type.value, keys.filter((k): k is string => k !== undefined));
+          found.set(
+            type.value,
+            keys.filter((k): k is string => k !== undefined),
+          );
         },
       });
     }
@@ -71,7 +83,9 @@ describe("the example flows as the editor saves them", function () {
     for (const type of used) assert.ok(defaults.get(type)?.length, `no editor defaults found for ${type}`);
     // What the room node gained after the first examples were written: the parser sees it.
     assert.deepEqual(
-      ["target", "server", "namespace", "inRooms", "inRoomsType", "close"].filter((k) => !defaults.get("socket-io-room")!.includes(k)),
+      ["target", "server", "namespace", "inRooms", "inRoomsType", "close"].filter(
+        (k) => !defaults.get("socket-io-room")!.includes(k),
+      ),
       [],
     );
   });
@@ -100,10 +114,13 @@ describe("the example flows as the editor saves them", function () {
     assert.equal(shared.path, "/socket.io");
     // Global, as Node-RED exports a config node that several tabs use: no tab, no position.
     for (const key of ["z", "x", "y"]) assert.ok(!(key in shared), `the server config node has ${key}`);
-    servers.forEach((server, i) => assert.deepEqual(server, shared, `${examples[i].file}: the server differs from ${examples[0].file}'s`));
+    servers.forEach((server, i) =>
+      assert.deepEqual(server, shared, `${examples[i].file}: the server differs from ${examples[0].file}'s`),
+    );
     for (const { file, flow } of examples) {
       for (const node of flow) {
-        if ("server" in node) assert.equal(node.server, shared.id, `${file}: ${node.type} ${node.id} uses another server`);
+        if ("server" in node)
+          assert.equal(node.server, shared.id, `${file}: ${node.type} ${node.id} uses another server`);
       }
     }
   });

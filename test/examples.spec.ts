@@ -28,8 +28,26 @@ const examples: Array<{ file: string; flow: FlowNode[] }> = readdirSync(EXAMPLES
 const everything = (): FlowNode[] => exampleFlows() as FlowNode[];
 const exampleFlow = (file: string): FlowNode[] => structuredClone(examples.find((e) => e.file === file)!.flow);
 
-const OUR_TYPES = ["socket-io-server", "socket-io-on", "socket-io-emit", "socket-io-room", "socket-io-middleware-start", "socket-io-middleware-end"];
-const CORE_TYPES = ["tab", "comment", "http in", "http response", "template", "function", "change", "switch", "debug", "catch"];
+const OUR_TYPES = [
+  "socket-io-server",
+  "socket-io-on",
+  "socket-io-emit",
+  "socket-io-room",
+  "socket-io-middleware-start",
+  "socket-io-middleware-end",
+];
+const CORE_TYPES = [
+  "tab",
+  "comment",
+  "http in",
+  "http response",
+  "template",
+  "function",
+  "change",
+  "switch",
+  "debug",
+  "catch",
+];
 
 /** The id of the node of `type` named `name` in `flow`. */
 function idOf(flow: FlowNode[], type: string, name: string): string {
@@ -73,13 +91,21 @@ describe("the example flows", function () {
     for (const { file, flow } of examples) {
       const tabs = flow.filter((n) => n.type === "tab");
       assert.equal(tabs.length, 1, `${file}: one tab`);
-      assert.ok(flow.some((n) => n.type === "comment" && n.name && n.info), `${file}: a comment node that explains it`);
+      assert.ok(
+        flow.some((n) => n.type === "comment" && n.name && n.info),
+        `${file}: a comment node that explains it`,
+      );
       for (const n of flow) {
         assert.ok([...OUR_TYPES, ...CORE_TYPES].includes(n.type), `${file}: ${n.type} is neither a core node nor ours`);
         if (n.type === "tab" || n.type === "socket-io-server") continue;
         assert.equal(n.z, tabs[0].id, `${file}: ${n.type} ${n.id} is on the tab`);
         assert.ok(Number.isFinite(n.x) && Number.isFinite(n.y), `${file}: ${n.type} ${n.id} has a position`);
-        for (const out of n.wires) for (const id of out) assert.ok(flow.some((m) => m.id === id), `${file}: ${n.id} is wired to ${id}, which is not in the file`);
+        for (const out of n.wires)
+          for (const id of out)
+            assert.ok(
+              flow.some((m) => m.id === id),
+              `${file}: ${n.id} is wired to ${id}, which is not in the file`,
+            );
       }
     }
   });
@@ -100,7 +126,13 @@ describe("the example flows", function () {
     const ids = examples.flatMap((e) => e.flow.filter((n) => n.type !== "socket-io-server").map((n) => n.id));
     assert.equal(new Set(ids).size, ids.length, "a node id appears twice");
     // Node-RED takes a string setting equal to a node id for a reference to that node.
-    const values = new Set(all.flatMap((n) => Object.entries(n).filter(([k, v]) => typeof v === "string" && !["id", "z", "server"].includes(k)).map(([, v]) => v)));
+    const values = new Set(
+      all.flatMap((n) =>
+        Object.entries(n)
+          .filter(([k, v]) => typeof v === "string" && !["id", "z", "server"].includes(k))
+          .map(([, v]) => v),
+      ),
+    );
     for (const { id } of all) assert.ok(!values.has(id), `node id ${id} equals a setting's value`);
   });
 });
@@ -117,8 +149,8 @@ describe("the example flows deployed together on Node-RED's server", function ()
   before(async function () {
     await helper.startServer();
     // The test helper keeps http in routes on an app of their own; serve them on its server.
-    (helper as { _app: { use(fn: (req: unknown, res: unknown, next: () => void) => void): void } })._app.use((req, res, next) =>
-      httpNode ? httpNode(req, res, next) : next(),
+    (helper as { _app: { use(fn: (req: unknown, res: unknown, next: () => void) => void): void } })._app.use(
+      (req, res, next) => (httpNode ? httpNode(req, res, next) : next()),
     );
     url = helper.url() as string;
   });
@@ -131,7 +163,10 @@ describe("the example flows deployed together on Node-RED's server", function ()
   });
 
   /** What the test helper itself warns about on every load. */
-  const HELPER_NOISE = [/^\[helper\] Deprecated call to RED.runtime.nodes.registerType/, /^nodes\.credentials\.unencrypted$/];
+  const HELPER_NOISE = [
+    /^\[helper\] Deprecated call to RED.runtime.nodes.registerType/,
+    /^nodes\.credentials\.unencrypted$/,
+  ];
 
   /** Loads flows and checks that nothing was logged as a warning or an error. */
   async function deploy(flow: FlowNode[]): Promise<void> {
@@ -174,7 +209,11 @@ describe("the example flows deployed together on Node-RED's server", function ()
 
     alice.c.emit("chat message", "hi");
     carol.c.emit("chat message", "in b");
-    await until(() => alice.said.includes("alice: hi") && bob.said.includes("alice: hi"), 3000, "alice's message in room a");
+    await until(
+      () => alice.said.includes("alice: hi") && bob.said.includes("alice: hi"),
+      3000,
+      "alice's message in room a",
+    );
     await until(() => carol.said.includes("carol: in b"), 3000, "carol's message in room b");
     await sleep(200);
     assert.deepEqual(alice.said, ["alice: hi"]);
@@ -192,11 +231,16 @@ describe("the example flows deployed together on Node-RED's server", function ()
     await deploy(flow);
     const answers = collect(idOf(flow, "debug", "the client's answer"));
     const c = client(`${url}/echo`);
-    c.on("question", (question: string, answer: (name: string) => void) => answer(question === "What is your name?" ? "Ada" : "?"));
+    c.on("question", (question: string, answer: (name: string) => void) =>
+      answer(question === "What is your name?" ? "Ada" : "?"),
+    );
     const thanks = next(c, "thanks");
     await next(c, "connect");
     assert.equal(await thanks, "Thanks, Ada!");
-    assert.deepEqual(answers.map((m) => m.payload), ["Ada"]);
+    assert.deepEqual(
+      answers.map((m) => m.payload),
+      ["Ada"],
+    );
 
     const echoed = (await c.timeout(3000).emitWithAck("echo", "hello")) as { echo: unknown; at: unknown };
     assert.equal(echoed.echo, "hello");
@@ -222,7 +266,10 @@ describe("the example flows deployed together on Node-RED's server", function ()
     const welcome = next(good, "welcome");
     assert.deepEqual(await outcome(good), { admitted: true });
     assert.equal(await welcome, "Welcome! Your token was accepted.");
-    assert.deepEqual(await outcome(client(`${url}/secure`, { auth: { token: "guess" } })), { admitted: false, message: "invalid token" });
+    assert.deepEqual(await outcome(client(`${url}/secure`, { auth: { token: "guess" } })), {
+      admitted: false,
+      message: "invalid token",
+    });
     const none = await outcome(client(`${url}/secure`));
     assert.equal(none.admitted, false);
     assert.match(String(none.message), /^no token: connect with io\("\/secure", \{ auth: \{ token \} \}\)$/);
@@ -231,7 +278,10 @@ describe("the example flows deployed together on Node-RED's server", function ()
   it("auth: the environment variable DEMO_TOKEN replaces the default token", async function () {
     process.env.DEMO_TOKEN = "s3cret";
     await deploy(everything());
-    assert.deepEqual(await outcome(client(`${url}/secure`, { auth: { token: "letmein" } })), { admitted: false, message: "invalid token" });
+    assert.deepEqual(await outcome(client(`${url}/secure`, { auth: { token: "letmein" } })), {
+      admitted: false,
+      message: "invalid token",
+    });
     assert.deepEqual(await outcome(client(`${url}/secure`, { auth: { token: "s3cret" } })), { admitted: true });
   });
 
@@ -242,7 +292,13 @@ describe("the example flows deployed together on Node-RED's server", function ()
     const leaves = collect(idOf(flow, "debug", "socket left a room"));
     const enter = async () => {
       const c = client(`${url}/dm`);
-      const box = { c, dms: inbox(c, "private message"), shouts: inbox(c, "shout"), online: inbox(c, "online"), rooms: inbox(c, "my rooms") };
+      const box = {
+        c,
+        dms: inbox(c, "private message"),
+        shouts: inbox(c, "shout"),
+        online: inbox(c, "online"),
+        rooms: inbox(c, "my rooms"),
+      };
       await next(c, "connect");
       return box;
     };
@@ -263,11 +319,17 @@ describe("the example flows deployed together on Node-RED's server", function ()
     alice.c.emit("join", "lobby");
     await until(() => alice.rooms.length === 1, 3000, "alice's rooms after join");
     assert.deepEqual(alice.rooms[0], ["lobby"]);
-    assert.deepEqual(joins.map((m) => m.payload), [{ room: "lobby", socketId: alice.c.id }]);
+    assert.deepEqual(
+      joins.map((m) => m.payload),
+      [{ room: "lobby", socketId: alice.c.id }],
+    );
     alice.c.emit("leave", "lobby");
     await until(() => alice.rooms.length === 2, 3000, "alice's rooms after leave");
     assert.deepEqual(alice.rooms[1], []);
-    assert.deepEqual(leaves.map((m) => m.payload), [{ room: "lobby", socketId: alice.c.id }]);
+    assert.deepEqual(
+      leaves.map((m) => m.payload),
+      [{ room: "lobby", socketId: alice.c.id }],
+    );
   });
 
   it("namespaces: /news and /admin have their own middleware, and a headline published in /admin reaches /news", async function () {
@@ -281,7 +343,10 @@ describe("the example flows deployed together on Node-RED's server", function ()
     assert.equal(nameless.admitted, false);
     assert.match(String(nameless.message), /^tell \/news your name/);
     // The reader's name is not a password: each namespace runs its own middleware.
-    assert.deepEqual(await outcome(client(`${url}/admin`, { auth: { name: "Ann" } })), { admitted: false, message: "wrong password" });
+    assert.deepEqual(await outcome(client(`${url}/admin`, { auth: { name: "Ann" } })), {
+      admitted: false,
+      message: "wrong password",
+    });
 
     const editor = client(`${url}/admin`, { auth: { password: "admin" } });
     assert.deepEqual(await outcome(editor), { admitted: true });

@@ -38,7 +38,11 @@ export function client(url: string, opts: Partial<ManagerOptions & SocketOptions
 }
 
 /** Resolves with the arguments of the next `event`, or rejects after `ms`. */
-export function next<T = unknown>(emitter: { once(event: string, fn: (...args: any[]) => void): unknown }, event: string, ms = 3000): Promise<T> {
+export function next<T = unknown>(
+  emitter: { once(event: string, fn: (...args: any[]) => void): unknown },
+  event: string,
+  ms = 3000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "${event}" within ${ms} ms`)), ms);
     emitter.once(event, (...args: unknown[]) => {
@@ -59,7 +63,10 @@ export async function whenConnected(socket: ClientSocket, ms = 3000): Promise<vo
 }
 
 /** A client that has connected. */
-export async function connected(url: string, opts: Partial<ManagerOptions & SocketOptions> = {}): Promise<ClientSocket> {
+export async function connected(
+  url: string,
+  opts: Partial<ManagerOptions & SocketOptions> = {},
+): Promise<ClientSocket> {
   const socket = client(url, opts);
   await whenConnected(socket);
   return socket;
@@ -79,7 +86,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** The calls a spied Node method (status, warn, error...) got on one node, oldest first (the test helper spies them). */
 export function callsOn(id: string, method: string): unknown[][] {
   const node = helper.getNode(id);
-  return node[method].getCalls().filter((call: { thisValue: unknown }) => call.thisValue === node).map((call: { args: unknown[] }) => call.args);
+  return node[method]
+    .getCalls()
+    .filter((call: { thisValue: unknown }) => call.thisValue === node)
+    .map((call: { args: unknown[] }) => call.args);
 }
 
 /** Collects every msg a helper node receives. */

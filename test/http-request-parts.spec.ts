@@ -2,14 +2,18 @@ import { strict as assert } from "node:assert";
 import type { IncomingMessage } from "node:http";
 import { basicCredentials, parseCookies } from "../src/nodes/core/http-request-parts";
 
-const request = (headers: Record<string, string>): IncomingMessage & { cookies?: Record<string, string> } => ({ headers }) as unknown as IncomingMessage;
+const request = (headers: Record<string, string>): IncomingMessage & { cookies?: Record<string, string> } =>
+  ({ headers }) as unknown as IncomingMessage;
 
 describe("HTTP request parts for Node-RED's HTTP security (core)", function () {
   it("reads the user and password of a Basic Authorization header, a colon in the password included", function () {
     const header = `Basic ${Buffer.from("admin:pa:ss").toString("base64")}`;
     assert.deepEqual(basicCredentials(request({ authorization: header })), { name: "admin", pass: "pa:ss" });
     assert.equal(basicCredentials(request({ authorization: "Bearer abc" })), undefined);
-    assert.equal(basicCredentials(request({ authorization: `Basic ${Buffer.from("nocolon").toString("base64")}` })), undefined);
+    assert.equal(
+      basicCredentials(request({ authorization: `Basic ${Buffer.from("nocolon").toString("base64")}` })),
+      undefined,
+    );
     assert.equal(basicCredentials(request({})), undefined);
   });
 

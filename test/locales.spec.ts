@@ -17,7 +17,12 @@ const STATUS_MAX = 32;
 /** What a status may be filled in with, at its longest in practice. */
 const REALISTIC: Record<string, string> = { count: "999", clients: "999 clients", namespace: "/notifications" };
 /** Wire strings of the core: HTTP, and what engine.io and Socket.IO clients are told. */
-const WIRE = ['Basic realm="Authorization Required"', "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", "text/plain; charset=utf-8", "origin not allowed"];
+const WIRE = [
+  'Basic realm="Authorization Required"',
+  "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+  "text/plain; charset=utf-8",
+  "origin not allowed",
+];
 
 type Tree = { [key: string]: string | Tree };
 
@@ -48,7 +53,10 @@ function matches(keys: Map<string, string>, pattern: string): boolean {
 function source(dir: string): Array<{ file: string; sf: ts.SourceFile }> {
   return readdirSync(join(ROOT, "src", dir))
     .filter((f) => f.endsWith(".ts"))
-    .map((file) => ({ file: `src/${dir}/${file}`, sf: ts.createSourceFile(file, readFileSync(join(ROOT, "src", dir, file), "utf8"), ts.ScriptTarget.ES2022, true) }));
+    .map((file) => ({
+      file: `src/${dir}/${file}`,
+      sf: ts.createSourceFile(file, readFileSync(join(ROOT, "src", dir, file), "utf8"), ts.ScriptTarget.ES2022, true),
+    }));
 }
 
 function visit(node: ts.Node, fn: (n: ts.Node) => void): void {
@@ -66,7 +74,10 @@ function texts(expr: ts.Expression | undefined, sf: ts.SourceFile): string[] {
   if (ts.isParenthesizedExpression(expr)) return texts(expr.expression, sf);
   if (ts.isConditionalExpression(expr)) return [...texts(expr.whenTrue, sf), ...texts(expr.whenFalse, sf)];
   if (ts.isTemplateExpression(expr)) {
-    return [expr.head.text + expr.templateSpans.map((s) => (s.expression.getText(sf) === "SHARED" ? SHARED : "*") + s.literal.text).join("")];
+    return [
+      expr.head.text +
+        expr.templateSpans.map((s) => (s.expression.getText(sf) === "SHARED" ? SHARED : "*") + s.literal.text).join(""),
+    ];
   }
   if (ts.isIdentifier(expr)) {
     let init: ts.Expression | undefined;
@@ -106,7 +117,8 @@ describe("locale files", function () {
       for (const key of keys.keys()) {
         const base = key.replace(/_(one|other|plural)$/, "");
         if (base === key) continue;
-        for (const form of [base, `${base}_plural`, `${base}_one`, `${base}_other`]) assert.ok(keys.has(form), `${form} (a form of ${key})`);
+        for (const form of [base, `${base}_plural`, `${base}_one`, `${base}_other`])
+          assert.ok(keys.has(form), `${form} (a form of ${key})`);
       }
     }
   });
@@ -122,7 +134,8 @@ describe("locale files", function () {
         if (pattern.includes(":")) {
           const [namespace, key] = pattern.split(":") as [string, string];
           const type = namespace.slice(`${MODULE}/`.length);
-          if (!namespace.startsWith(`${MODULE}/`) || !catalogs.has(type) || !matches(catalogs.get(type)!, key)) missing.push(`${where}: ${pattern}`);
+          if (!namespace.startsWith(`${MODULE}/`) || !catalogs.has(type) || !matches(catalogs.get(type)!, key))
+            missing.push(`${where}: ${pattern}`);
           return;
         }
         // A key without a namespace is looked up in the catalog of the node type whose RED it is.
@@ -135,7 +148,11 @@ describe("locale files", function () {
         if (!ts.isCallExpression(n)) return;
         const where = `${file}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
         const name = callee(n);
-        if (name === "_" && ts.isPropertyAccessExpression(n.expression) && n.expression.expression.getText(sf) === "RED") {
+        if (
+          name === "_" &&
+          ts.isPropertyAccessExpression(n.expression) &&
+          n.expression.expression.getText(sf) === "RED"
+        ) {
           const keys = texts(n.arguments[0], sf);
           assert.ok(keys.length > 0, `${where}: RED._ with a key the test cannot read: ${n.getText(sf)}`);
           for (const key of keys) check(key, where);
@@ -162,11 +179,13 @@ describe("locale files", function () {
       visit(sf, (n) => {
         if (!ts.isVariableDeclaration(n) || n.name.getText(sf) !== "STATUS_OF_CODE" || !n.initializer) return;
         visit(n.initializer, (m) => {
-          if (!ts.isArrayLiteralExpression(m) || m.elements.length !== 2 || !m.elements.every(ts.isStringLiteral)) return;
+          if (!ts.isArrayLiteralExpression(m) || m.elements.length !== 2 || !m.elements.every(ts.isStringLiteral))
+            return;
           const [code, status] = m.elements.map((e) => (e as ts.StringLiteral).text) as [string, string];
           count++;
           if (!has(server, `${SERVER}.status.${status}`)) missing.push(`${file}: status ${status}`);
-          if (!matches(server, `${SERVER}.core.${code}`) && !matches(server, `${SERVER}.core.${code}.*`)) missing.push(`${file}: code ${code}`);
+          if (!matches(server, `${SERVER}.core.${code}`) && !matches(server, `${SERVER}.core.${code}.*`))
+            missing.push(`${file}: code ${code}`);
         });
       });
     }
@@ -210,9 +229,12 @@ describe("locale files", function () {
       const server = catalogs.get(SERVER)!;
       const paths = corePaths();
       assert.ok(paths.length > 60, `only ${paths.length} codes found: the test no longer reads the sources`);
-      const missing = paths.filter(({ path }) => !matches(server, `${SERVER}.${path}`)).map(({ path, where }) => `${where}: ${path}`);
+      const missing = paths
+        .filter(({ path }) => !matches(server, `${SERVER}.${path}`))
+        .map(({ path, where }) => `${where}: ${path}`);
       assert.deepEqual(missing, []);
-      for (const { path, where } of paths) assert.match(path, /^[a-z][A-Za-z]*(\.([a-zA-Z-]+|\*))+$/, `${where}: "${path}" is not a code`);
+      for (const { path, where } of paths)
+        assert.match(path, /^[a-z][A-Za-z]*(\.([a-zA-Z-]+|\*))+$/, `${where}: "${path}" is not a code`);
     });
 
     it("has no wording in the catalog that the core no longer uses", function () {
@@ -228,12 +250,19 @@ describe("locale files", function () {
       const english: string[] = [];
       for (const { file, sf } of core) {
         visit(sf, (n) => {
-          const parts = ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) ? [n.text] : ts.isTemplateExpression(n) ? [n.head.text, ...n.templateSpans.map((s) => s.literal.text)] : [];
+          const parts =
+            ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)
+              ? [n.text]
+              : ts.isTemplateExpression(n)
+                ? [n.head.text, ...n.templateSpans.map((s) => s.literal.text)]
+                : [];
           for (const text of parts) {
             if (WIRE.includes(text) || (text.match(/[A-Za-z]{2,}/g) ?? []).length < 2 || !/\s/.test(text)) continue;
             // What a refused client is told in connect_error is protocol: it lives in REFUSALS.
             if (isInside(n, "REFUSALS", sf)) continue;
-            english.push(`${file}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${JSON.stringify(text)}`);
+            english.push(
+              `${file}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${JSON.stringify(text)}`,
+            );
           }
         });
       }

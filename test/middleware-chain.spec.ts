@@ -1,7 +1,13 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { DeployGate } from "../src/nodes/core/deploy-gate";
-import { MiddlewareChain, RefusedError, type MiddlewareStep, type NextFn, type NextResult } from "../src/nodes/core/middleware-chain";
+import {
+  MiddlewareChain,
+  RefusedError,
+  type MiddlewareStep,
+  type NextFn,
+  type NextResult,
+} from "../src/nodes/core/middleware-chain";
 import type { SocketHandle } from "../src/nodes/core/socket-handle";
 import { sleep, until } from "./helpers";
 
@@ -73,7 +79,13 @@ describe("middleware chain (core)", function () {
     const chain = new MiddlewareChain(new DeployGate());
     const seen: SocketHandle[] = [];
     for (const id of ["x", "y"]) {
-      chain.add({ id, order: 0, timeoutMs: 1000, run: (socket, next) => (seen.push(socket), void next()), timedOut: () => undefined });
+      chain.add({
+        id,
+        order: 0,
+        timeoutMs: 1000,
+        run: (socket, next) => (seen.push(socket), void next()),
+        timedOut: () => undefined,
+      });
     }
     const socket = fakeSocket();
     await chain.run(socket);

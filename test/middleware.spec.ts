@@ -44,7 +44,11 @@ const sink = (id: string) => ({ id, type: "helper" });
  * (Node-RED takes a node without x/y for a config node, and then mishandles rewiring on redeploy).
  */
 function tab(port: number, ...nodes: Flow): Flow {
-  return [{ id: "tab", type: "tab", label: "middleware" }, serverConfig(port), ...nodes.map((n) => ({ z: "tab", x: 100, y: 100, ...n }))];
+  return [
+    { id: "tab", type: "tab", label: "middleware" },
+    serverConfig(port),
+    ...nodes.map((n) => ({ z: "tab", x: 100, y: 100, ...n })),
+  ];
 }
 
 /** A copy made in this realm: objects a function node builds have another realm's prototypes. */
@@ -130,14 +134,17 @@ describe("socket-io-middleware-start / -end", function () {
 
   it("msg.socket.data set in the middleware flow is seen by the connection event", async function () {
     const func = "msg.socket.data.user = { name: msg.payload.user }; msg.payload = true; return msg;";
-    await helper.load(nodes, tab(
-      port,
-      start("start", ["login"]),
-      fn("login", func, ["end"]),
-      end("end"),
-      { id: "on", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conn"]] },
-      sink("conn"),
-    ));
+    await helper.load(
+      nodes,
+      tab(
+        port,
+        start("start", ["login"]),
+        fn("login", func, ["end"]),
+        end("end"),
+        { id: "on", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conn"]] },
+        sink("conn"),
+      ),
+    );
     const conns = collect("conn");
     const c = await connected(url, { auth: { user: "ada" } });
     await until(() => conns.length === 1, 3000, "the connection msg");
@@ -146,26 +153,29 @@ describe("socket-io-middleware-start / -end", function () {
   });
 
   it("fails closed: a flow that drops the msg refuses the client after the timeout, with a warning", async function () {
-    await helper.load(nodes, tab(
-      port,
-      // "/": a switch node whose only rule never matches.
-      start("start-switch", ["route"], { timeout: 1 }),
-      {
-        id: "route",
-        type: "switch",
-        property: "payload.token",
-        propertyType: "msg",
-        rules: [{ t: "eq", v: "never", vt: "str" }],
-        checkall: "true",
-        repair: false,
-        outputs: 1,
-        wires: [["end"]],
-      },
-      // "/null": a function node that returns null.
-      start("start-null", ["drop"], { timeout: 1, namespace: "/null" }),
-      fn("drop", "return null;", ["end"]),
-      end("end"),
-    ));
+    await helper.load(
+      nodes,
+      tab(
+        port,
+        // "/": a switch node whose only rule never matches.
+        start("start-switch", ["route"], { timeout: 1 }),
+        {
+          id: "route",
+          type: "switch",
+          property: "payload.token",
+          propertyType: "msg",
+          rules: [{ t: "eq", v: "never", vt: "str" }],
+          checkall: "true",
+          repair: false,
+          outputs: 1,
+          wires: [["end"]],
+        },
+        // "/null": a function node that returns null.
+        start("start-null", ["drop"], { timeout: 1, namespace: "/null" }),
+        fn("drop", "return null;", ["end"]),
+        end("end"),
+      ),
+    );
     const switchWarnings = warnings("start-switch");
     const nullWarnings = warnings("start-null");
     const began = Date.now();
@@ -198,7 +208,10 @@ describe("socket-io-middleware-start / -end", function () {
   });
 
   it("msg.next acts once: a msg wired to two end nodes admits once and the second end warns", async function () {
-    await helper.load(nodes, tab(port, start("start", ["ok"]), fn("ok", ADMIT, ["end1", "end2"]), end("end1"), end("end2")));
+    await helper.load(
+      nodes,
+      tab(port, start("start", ["ok"]), fn("ok", ADMIT, ["end1", "end2"]), end("end1"), end("end2")),
+    );
     const warned = ["end1", "end2"].map((id) => warnings(id));
     await connected(url);
     await until(() => warned.flat().length >= 1, 1000, "a warning");
@@ -210,20 +223,23 @@ describe("socket-io-middleware-start / -end", function () {
     const record = (name: string) =>
       `msg.socket.data.trail = (msg.socket.data.trail || []).concat(${JSON.stringify(name)}); msg.payload = true; return msg;`;
     // Listed out of order, so neither the flow order nor the deploy order can produce the expected trail.
-    await helper.load(nodes, tab(
-      port,
-      start("mw-late", ["f-late"], { order: 5 }),
-      fn("f-late", record("late"), ["end"]),
-      start("mw-b", ["f-b"], { order: 1 }),
-      fn("f-b", record("b"), ["end"]),
-      start("mw-a", ["f-a"], { order: 1 }),
-      fn("f-a", record("a"), ["end"]),
-      start("mw-first", ["f-first"], { order: "-1" }),
-      fn("f-first", record("first"), ["end"]),
-      end("end"),
-      { id: "on", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conn"]] },
-      sink("conn"),
-    ));
+    await helper.load(
+      nodes,
+      tab(
+        port,
+        start("mw-late", ["f-late"], { order: 5 }),
+        fn("f-late", record("late"), ["end"]),
+        start("mw-b", ["f-b"], { order: 1 }),
+        fn("f-b", record("b"), ["end"]),
+        start("mw-a", ["f-a"], { order: 1 }),
+        fn("f-a", record("a"), ["end"]),
+        start("mw-first", ["f-first"], { order: "-1" }),
+        fn("f-first", record("first"), ["end"]),
+        end("end"),
+        { id: "on", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conn"]] },
+        sink("conn"),
+      ),
+    );
     const conns = collect("conn");
     await connected(url);
     await until(() => conns.length === 1, 3000, "the connection msg");
@@ -231,15 +247,18 @@ describe("socket-io-middleware-start / -end", function () {
   });
 
   it("when an earlier start node refuses, a later one is never reached", async function () {
-    await helper.load(nodes, tab(
-      port,
-      start("mw-2", ["second", "f-2"], { order: 2 }),
-      fn("f-2", ADMIT, ["end"]),
-      start("mw-1", ["f-1"], { order: 1 }),
-      fn("f-1", CHECK_TOKEN, ["end"]),
-      end("end"),
-      sink("second"),
-    ));
+    await helper.load(
+      nodes,
+      tab(
+        port,
+        start("mw-2", ["second", "f-2"], { order: 2 }),
+        fn("f-2", ADMIT, ["end"]),
+        start("mw-1", ["f-1"], { order: 1 }),
+        fn("f-1", CHECK_TOKEN, ["end"]),
+        end("end"),
+        sink("second"),
+      ),
+    );
     const reachedSecond = collect("second");
     const c = await connected(url, { auth: { token: "secret" } });
     await until(() => reachedSecond.length === 1, 1000, "the second start node (positive control)");
@@ -250,21 +269,30 @@ describe("socket-io-middleware-start / -end", function () {
   });
 
   it("middleware on /admin does not affect /", async function () {
-    await helper.load(nodes, tab(
-      port,
-      start("start", ["no"], { namespace: "/admin" }),
-      fn("no", REFUSE, ["end"]),
-      end("end"),
-      { id: "on", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conn"]] },
-      sink("conn"),
-    ));
+    await helper.load(
+      nodes,
+      tab(
+        port,
+        start("start", ["no"], { namespace: "/admin" }),
+        fn("no", REFUSE, ["end"]),
+        end("end"),
+        { id: "on", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conn"]] },
+        sink("conn"),
+      ),
+    );
     assert.equal((await refusal(client(`${url}/admin`))).message, "unauthorized");
     await connected(url);
   });
 
   it("after repeated redeploys a connection runs the middleware once, and no closed start node is called", async function () {
     const flow = (version: number): Flow =>
-      tab(port, start("start", ["ok", "count"], { name: `v${version}` }), fn("ok", ADMIT, ["end"]), end("end"), sink("count"));
+      tab(
+        port,
+        start("start", ["ok", "count"], { name: `v${version}` }),
+        fn("ok", ADMIT, ["end"]),
+        end("end"),
+        sink("count"),
+      );
     await helper.load(nodes, flow(0));
     const instances = [helper.getNode("start")];
     for (let v = 1; v <= 5; v++) {
@@ -290,7 +318,10 @@ describe("socket-io-middleware-start / -end", function () {
   });
 
   it("a connection attempted during a deploy waits and is decided by the new flow", async function () {
-    const oldFlow = tab(port, start("start", ["ok"]), fn("ok", ADMIT, ["end"]), end("end"), { id: "slow", type: "slow-close" });
+    const oldFlow = tab(port, start("start", ["ok"]), fn("ok", ADMIT, ["end"]), end("end"), {
+      id: "slow",
+      type: "slow-close",
+    });
     const newFlow = tab(port, start("start", ["no"]), fn("no", REFUSE, ["end"]), end("end", "new flow refuses"));
     await helper.load(nodes, oldFlow);
     await connected(url); // the old flow admits everyone
@@ -311,7 +342,8 @@ describe("socket-io-middleware-start / -end", function () {
 
   for (const type of ["full", "nodes"] as const) {
     it(`a connection inside the middleware flow when its start node is redeployed (${type}) is decided by the new flow`, async function () {
-      const base = (startNode: Record<string, unknown>): Flow => tab(port, startNode, sink("held"), fn("ok", ADMIT, ["end"]), end("end"));
+      const base = (startNode: Record<string, unknown>): Flow =>
+        tab(port, startNode, sink("held"), fn("ok", ADMIT, ["end"]), end("end"));
       // The old start node hands the connection to a flow that never answers (timeout 10 s).
       await helper.load(nodes, base(start("start", ["held"], { timeout: 10 })));
       const held = collect("held");

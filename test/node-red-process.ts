@@ -79,10 +79,14 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
   const extra = opts.settingsJs ? `, (${opts.settingsJs})` : "";
   writeFileSync(settingsFile, `module.exports = Object.assign(${JSON.stringify(settings, null, 2)}${extra});\n`);
   const nodeArgs = opts.heapProbe ? ["--expose-gc", "--require", HEAP_PROBE] : [];
-  const proc = spawn(process.execPath, [...nodeArgs, redJs(opts.nodeRed ?? "node-red"), "--userDir", userDir, "--settings", settingsFile], {
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false", ...opts.env },
-    stdio: opts.heapProbe ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    process.execPath,
+    [...nodeArgs, redJs(opts.nodeRed ?? "node-red"), "--userDir", userDir, "--settings", settingsFile],
+    {
+      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false", ...opts.env },
+      stdio: opts.heapProbe ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));

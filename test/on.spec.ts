@@ -2,7 +2,19 @@ import { strict as assert } from "node:assert";
 import type { NodeAPI } from "node-red";
 import type { Socket as ServerSocket } from "socket.io";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { allNodes, cleanup, client, collect, connected, freePort, helper, next, serverConfig, sleep, until } from "./helpers";
+import {
+  allNodes,
+  cleanup,
+  client,
+  collect,
+  connected,
+  freePort,
+  helper,
+  next,
+  serverConfig,
+  sleep,
+  until,
+} from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const functionNode = require("@node-red/nodes/core/function/10-function.js");
@@ -10,16 +22,42 @@ const functionNode = require("@node-red/nodes/core/function/10-function.js");
 type Flow = Array<Record<string, unknown>>;
 
 /** A socket-io-on node on server "srv". */
-function on(id: string, listenFor: string, wires: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id, type: "socket-io-on", server: "srv", namespace: "/", listenFor, event: "", privateRooms: false, wires: [wires], ...extra };
+function on(
+  id: string,
+  listenFor: string,
+  wires: string[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id,
+    type: "socket-io-on",
+    server: "srv",
+    namespace: "/",
+    listenFor,
+    event: "",
+    privateRooms: false,
+    wires: [wires],
+    ...extra,
+  };
 }
 
 /** A socket-io-on node for one client event. */
-const onEvent = (id: string, event: string, wires: string[], extra: Record<string, unknown> = {}) => on(id, "event", wires, { event, ...extra });
+const onEvent = (id: string, event: string, wires: string[], extra: Record<string, unknown> = {}) =>
+  on(id, "event", wires, { event, ...extra });
 
 /** A socket-io-emit node that answers the socket in msg.socket. */
 function emitToSocket(id: string, event: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id, type: "socket-io-emit", server: "srv", namespace: "/", event, eventType: "str", target: "socket", wires: [], ...extra };
+  return {
+    id,
+    type: "socket-io-emit",
+    server: "srv",
+    namespace: "/",
+    event,
+    eventType: "str",
+    target: "socket",
+    wires: [],
+    ...extra,
+  };
 }
 
 const helperNode = (id: string): Record<string, unknown> => ({ id, type: "helper" });
@@ -49,7 +87,10 @@ describe("socket-io-on", function () {
       c.emit("ping", i); // before "connect": in the same tick as the connection is opened
       return answer;
     });
-    assert.deepEqual(await Promise.all(answers), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      await Promise.all(answers),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
   });
 
   it("20 events in flight from several clients each get their own reply", async function () {
@@ -59,7 +100,17 @@ describe("socket-io-on", function () {
       [
         serverConfig(port),
         onEvent("on", "req", ["slow"]),
-        { id: "slow", type: "function", func: delay, outputs: 1, noerr: 0, initialize: "", finalize: "", libs: [], wires: [["emit"]] },
+        {
+          id: "slow",
+          type: "function",
+          func: delay,
+          outputs: 1,
+          noerr: 0,
+          initialize: "",
+          finalize: "",
+          libs: [],
+          wires: [["emit"]],
+        },
         emitToSocket("emit", "res"),
       ],
       [functionNode],
@@ -73,7 +124,11 @@ describe("socket-io-on", function () {
     await sleep(100);
     replies.forEach((got, k) => {
       const sorted = [...got].sort((a, b) => a.n - b.n);
-      assert.deepEqual(sorted, [0, 1, 2, 3].map((n) => ({ client: k, n })), `client ${k} got ${JSON.stringify(got)}`);
+      assert.deepEqual(
+        sorted,
+        [0, 1, 2, 3].map((n) => ({ client: k, n })),
+        `client ${k} got ${JSON.stringify(got)}`,
+      );
     });
   });
 
@@ -171,13 +226,26 @@ describe("socket-io-on", function () {
     chatClient.emit("hi", "from chat");
     await until(() => rootMsgs.length >= 1 && chatMsgs.length >= 1, 2000, "one msg each");
     await sleep(200);
-    assert.deepEqual(rootMsgs.map((m) => [m.payload, m.namespace, m.socketId]), [["from root", "/", rootClient.id]]);
-    assert.deepEqual(chatMsgs.map((m) => [m.payload, m.namespace, m.socketId]), [["from chat", "/chat", chatClient.id]]);
+    assert.deepEqual(
+      rootMsgs.map((m) => [m.payload, m.namespace, m.socketId]),
+      [["from root", "/", rootClient.id]],
+    );
+    assert.deepEqual(
+      chatMsgs.map((m) => [m.payload, m.namespace, m.socketId]),
+      [["from chat", "/chat", chatClient.id]],
+    );
   });
 
   it("room events say which room and socket; a socket's own room shows only with privateRooms", async function () {
     const port = await freePort();
-    const room = (id: string, action: string) => ({ id, type: "socket-io-room", action, rooms: "r1", roomsType: "str", wires: [[]] });
+    const room = (id: string, action: string) => ({
+      id,
+      type: "socket-io-room",
+      action,
+      rooms: "r1",
+      roomsType: "str",
+      wires: [[]],
+    });
     await load([
       serverConfig(port),
       onEvent("onJoin", "join", ["roomJoin"]),
@@ -208,21 +276,39 @@ describe("socket-io-on", function () {
 
     c.emit("join");
     await until(() => joined.length === 1 && created.length === 1, 2000, "r1 created and joined");
-    assert.deepEqual(created.map((m) => [m.event, m.payload, m.room]), [["create-room", { room: "r1" }, "r1"]]);
-    assert.deepEqual(joined.map((m) => [m.event, m.payload, m.room, m.socketId]), [["join-room", { room: "r1", socketId: id }, "r1", id]]);
+    assert.deepEqual(
+      created.map((m) => [m.event, m.payload, m.room]),
+      [["create-room", { room: "r1" }, "r1"]],
+    );
+    assert.deepEqual(
+      joined.map((m) => [m.event, m.payload, m.room, m.socketId]),
+      [["join-room", { room: "r1", socketId: id }, "r1", id]],
+    );
 
     c.emit("leave");
     await until(() => left.length === 1 && deleted.length === 1, 2000, "r1 left and deleted");
-    assert.deepEqual(left.map((m) => [m.event, m.payload, m.room]), [["leave-room", { room: "r1", socketId: id }, "r1"]]);
-    assert.deepEqual(deleted.map((m) => [m.event, m.payload]), [["delete-room", { room: "r1" }]]);
+    assert.deepEqual(
+      left.map((m) => [m.event, m.payload, m.room]),
+      [["leave-room", { room: "r1", socketId: id }, "r1"]],
+    );
+    assert.deepEqual(
+      deleted.map((m) => [m.event, m.payload]),
+      [["delete-room", { room: "r1" }]],
+    );
 
     // Disconnecting leaves the socket's own room: private again.
     c.disconnect();
     await sleep(300);
     for (const list of [created, deleted, joined, left]) {
-      assert.ok(list.every((m) => m.room === "r1"), `a private room leaked: ${JSON.stringify(list.map((m) => m.payload))}`);
+      assert.ok(
+        list.every((m) => m.room === "r1"),
+        `a private room leaked: ${JSON.stringify(list.map((m) => m.payload))}`,
+      );
     }
-    assert.deepEqual(joinedAll.map((m) => m.payload.room), [id, "r1"]);
+    assert.deepEqual(
+      joinedAll.map((m) => m.payload.room),
+      [id, "r1"],
+    );
   });
 
   it("a client cannot fake lifecycle or room events; a client event of that name is heard as one", async function () {
@@ -236,7 +322,9 @@ describe("socket-io-on", function () {
       on("created", "create-room", ["hCreated"]),
       onEvent("clientConn", "connection", ["hClientConn"]),
       onEvent("clientJoin", "join-room", ["hClientJoin"]),
-      ...["hConn", "hDiscing", "hDisc", "hJoined", "hCreated", "hClientConn", "hClientJoin"].map((id) => helperNode(id)),
+      ...["hConn", "hDiscing", "hDisc", "hJoined", "hCreated", "hClientConn", "hClientJoin"].map((id) =>
+        helperNode(id),
+      ),
     ]);
     const conns = collect("hConn");
     const discings = collect("hDiscing");
@@ -320,7 +408,8 @@ describe("socket-io-on", function () {
     const port = await freePort();
     // The test helper's RED._ returns the bare key; this one appends the count so the status can be read.
     const countingI18n = (RED: NodeAPI): void => {
-      (RED as any)._ = (key: string, subs?: { count?: number }) => (subs?.count === undefined ? key : `${key} ${subs.count}`);
+      (RED as any)._ = (key: string, subs?: { count?: number }) =>
+        subs?.count === undefined ? key : `${key} ${subs.count}`;
     };
     await load([serverConfig(port), onEvent("on", "x", [])], [countingI18n]);
     const statuses: Array<{ fill?: string; shape?: string; text?: string }> = [];
@@ -341,7 +430,10 @@ describe("socket-io-on", function () {
     await until(shows(5), 3000, "5 clients");
     for (const c of clients.slice(15)) c.disconnect();
     await until(shows(0), 3000, "0 clients");
-    assert.ok(statuses.length - before <= 10, `${statuses.length - before} status updates for 20 connects and 20 disconnects`);
+    assert.ok(
+      statuses.length - before <= 10,
+      `${statuses.length - before} status updates for 20 connects and 20 disconnects`,
+    );
   });
 
   it("acknowledgements work both ways", async function () {
@@ -349,7 +441,16 @@ describe("socket-io-on", function () {
     await load([
       serverConfig(port),
       onEvent("onAsk", "ask", ["reply", "hAsk"]),
-      { id: "reply", type: "socket-io-emit", server: "srv", namespace: "/", event: "", eventType: "str", target: "ack", wires: [] },
+      {
+        id: "reply",
+        type: "socket-io-emit",
+        server: "srv",
+        namespace: "/",
+        event: "",
+        eventType: "str",
+        target: "ack",
+        wires: [],
+      },
       helperNode("hAsk"),
       onEvent("onStart", "start", ["question"]),
       emitToSocket("question", "q", { waitAck: true, ackTimeout: 1000, wires: [["hAnswer"]] }),

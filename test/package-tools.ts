@@ -123,17 +123,26 @@ export function editorDefinitions(htmlFile: string): Map<string, EditorDefinitio
     simple(parse(script, { ecmaVersion: "latest" }), {
       CallExpression(call) {
         const callee = call.callee;
-        if (callee.type !== "MemberExpression" || callee.property.type !== "Identifier" || callee.property.name !== "registerType") return;
+        if (
+          callee.type !== "MemberExpression" ||
+          callee.property.type !== "Identifier" ||
+          callee.property.name !== "registerType"
+        )
+          return;
         const [type, def] = call.arguments;
-        if (type?.type !== "Literal" || typeof type.value !== "string") throw new Error(`${htmlFile}: registerType with a non-literal type`);
-        if (def?.type !== "ObjectExpression") throw new Error(`${htmlFile}: registerType('${type.value}') without an inline definition`);
+        if (type?.type !== "Literal" || typeof type.value !== "string")
+          throw new Error(`${htmlFile}: registerType with a non-literal type`);
+        if (def?.type !== "ObjectExpression")
+          throw new Error(`${htmlFile}: registerType('${type.value}') without an inline definition`);
         const found: EditorDefinition = {};
         for (const prop of def.properties) {
           if (prop.type !== "Property" || prop.key.type !== "Identifier") continue;
           const key = prop.key.name;
           const inline = INLINE[key];
-          if (inline && prop.value.type !== inline) throw new Error(`${htmlFile}: ${type.value}.${key} is not inline (${inline})`);
-          if ((key === "category" || key === "icon") && prop.value.type === "Literal") found[key] = String(prop.value.value);
+          if (inline && prop.value.type !== inline)
+            throw new Error(`${htmlFile}: ${type.value}.${key} is not inline (${inline})`);
+          if ((key === "category" || key === "icon") && prop.value.type === "Literal")
+            found[key] = String(prop.value.value);
         }
         defs.set(type.value, found);
       },

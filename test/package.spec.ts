@@ -4,7 +4,17 @@ import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { freePort } from "./helpers";
 import { PACKAGE_DIR, startNodeRed, type NodeRedProcess } from "./node-red-process";
-import { editorDefinitions, exampleFiles, filesUnder, localRequires, pack, packageJson, run, semver, type Packed } from "./package-tools";
+import {
+  editorDefinitions,
+  exampleFiles,
+  filesUnder,
+  localRequires,
+  pack,
+  packageJson,
+  run,
+  semver,
+  type Packed,
+} from "./package-tools";
 
 const TYPES = [
   "socket-io-server",
@@ -17,7 +27,8 @@ const TYPES = [
 
 const pkg = packageJson();
 /** package.json of a module installed in the repository's node_modules. */
-const installedPackage = <T>(name: string): T => JSON.parse(readFileSync(join(PACKAGE_DIR, "node_modules", name, "package.json"), "utf8")) as T;
+const installedPackage = <T>(name: string): T =>
+  JSON.parse(readFileSync(join(PACKAGE_DIR, "node_modules", name, "package.json"), "utf8")) as T;
 /** node-red.nodes: type -> compiled file. */
 const NODE_FILES = pkg["node-red"]?.nodes ?? {};
 
@@ -36,7 +47,8 @@ interface ModuleInfo {
 
 /** Files a node file brings along: its editor html, its en-US messages and help, named after the .js file. */
 const htmlOf = (file: string): string => file.replace(/\.js$/, ".html");
-const localeOf = (file: string): string => posix.join(posix.dirname(file), "locales", "en-US", posix.basename(file, ".js") + ".json");
+const localeOf = (file: string): string =>
+  posix.join(posix.dirname(file), "locales", "en-US", posix.basename(file, ".js") + ".json");
 const helpOf = (file: string): string => localeOf(file).replace(/\.json$/, ".html");
 
 /** Where a shipped .js is compiled from: its path under src/, as a .ts (nodes/lib/x.js <- src/nodes/lib/x.ts). */
@@ -60,7 +72,9 @@ const exampleNames = (): string[] => exampleFiles().map((f) => f.replace(/^examp
 
 /** Walks the runtime's examples library for one module, as Import > Examples does: folders are strings, flows `{fn}`. */
 async function listedExamples(red: NodeRedProcess, module: string, dir = ""): Promise<string[]> {
-  const entries = await red.getJson<Array<string | { fn: string }>>(`/library/examples/flows/${module}${dir ? "/" + dir : ""}`);
+  const entries = await red.getJson<Array<string | { fn: string }>>(
+    `/library/examples/flows/${module}${dir ? "/" + dir : ""}`,
+  );
   const names: string[] = [];
   for (const entry of entries) {
     if (typeof entry === "string") names.push(...(await listedExamples(red, module, posix.join(dir, entry))));
@@ -92,7 +106,15 @@ describe("the npm package, as the palette manager gets it", function () {
   it("holds each node's compiled code with everything it requires, its editor html, messages, help and icon, plus the examples, README, CHANGELOG and LICENSE", function () {
     const examples = exampleFiles();
     assert.ok(examples.length > 0, "examples/ holds no flow (*.json) to ship");
-    const expected = new Set(["package.json", "README.md", "CHANGELOG.md", "LICENSE", ...examples, ...filesUnder("nodes/locales"), ...filesUnder("nodes/icons")]);
+    const expected = new Set([
+      "package.json",
+      "README.md",
+      "CHANGELOG.md",
+      "LICENSE",
+      ...examples,
+      ...filesUnder("nodes/locales"),
+      ...filesUnder("nodes/icons"),
+    ]);
     for (const [type, file] of Object.entries(NODE_FILES)) {
       for (const f of localRequires(file)) expected.add(f);
       expected.add(htmlOf(file));
@@ -107,7 +129,11 @@ describe("the npm package, as the palette manager gets it", function () {
   });
 
   it("ships nothing the runtime does not need: no tests, TypeScript sources or declarations, tsconfig, build info, demo or screenshots, and no stale build output", function () {
-    assert.deepEqual(packed.files.filter((f) => !SHIPPABLE.some((re) => re.test(f))), [], "files that should not be in the tarball");
+    assert.deepEqual(
+      packed.files.filter((f) => !SHIPPABLE.some((re) => re.test(f))),
+      [],
+      "files that should not be in the tarball",
+    );
     const stale = packed.files.filter((f) => f.endsWith(".js") && !existsSync(join(PACKAGE_DIR, sourceOf(f))));
     assert.deepEqual(stale, [], "compiled files without a source in src/ (left over from an old build)");
   });
@@ -115,17 +141,36 @@ describe("the npm package, as the palette manager gets it", function () {
   it("installs with npm into a fresh Node-RED user dir, loads all six types without errors, serves the help of each and lists every example under Import > Examples", async function () {
     const userDir = join(work, "user");
     mkdirSync(userDir);
-    writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "node-red-project", version: "0.0.1", private: true }));
+    writeFileSync(
+      join(userDir, "package.json"),
+      JSON.stringify({ name: "node-red-project", version: "0.0.1", private: true }),
+    );
     // The palette manager's own npm arguments (@node-red/registry lib/installer.js), offline-first.
-    const paletteArgs = ["--no-audit", "--no-update-notifier", "--no-fund", "--save", "--save-prefix=~", "--omit=dev", "--engine-strict"];
-    await run("npm", ["install", ...paletteArgs, "--prefer-offline", "--prefix", userDir, "--", packed.tarball], userDir);
+    const paletteArgs = [
+      "--no-audit",
+      "--no-update-notifier",
+      "--no-fund",
+      "--save",
+      "--save-prefix=~",
+      "--omit=dev",
+      "--engine-strict",
+    ];
+    await run(
+      "npm",
+      ["install", ...paletteArgs, "--prefer-offline", "--prefix", userDir, "--", packed.tarball],
+      userDir,
+    );
     const installed = join(userDir, "node_modules", pkg.name);
     assert.equal(realpathSync(installed), installed, "the package should be an installed copy, not a link");
     assert.ok(!existsSync(join(installed, "src")), "the installed copy has no src/");
 
     const runtime = (red = await startNodeRed({ port: await freePort(), userDir }));
     const ours = (await runtime.getJson<NodeSet[]>("/nodes")).filter((s) => s.module === pkg.name);
-    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...TYPES].sort(), `the types Node-RED loaded; its log:\n${runtime.output()}`);
+    assert.deepEqual(
+      ours.flatMap((s) => s.types).sort(),
+      [...TYPES].sort(),
+      `the types Node-RED loaded; its log:\n${runtime.output()}`,
+    );
     for (const set of ours) {
       assert.equal(set.err, undefined, `${set.types.join()} failed to load: ${JSON.stringify(set.err)}`);
       assert.ok(set.enabled, `${set.types.join()} is not enabled`);
@@ -133,21 +178,34 @@ describe("the npm package, as the palette manager gets it", function () {
     // Loaded from the installed copy, and user-installed (in the user dir's package.json), so the
     // palette manager offers to update and remove it.
     const info = await runtime.getJson<ModuleInfo>(`/nodes/${pkg.name}`);
-    assert.deepEqual({ path: info.path, version: info.version, user: info.user }, { path: installed, version: pkg.version, user: true });
+    assert.deepEqual(
+      { path: info.path, version: info.version, user: info.user },
+      { path: installed, version: pkg.version, user: true },
+    );
 
     // The editor gets each type's help once, read from the installed locales/en-US/<type>.html.
     const editor = await (await fetch(`${runtime.url}/nodes`, { headers: { accept: "text/html" } })).text();
     for (const [type, file] of Object.entries(NODE_FILES)) {
       assert.equal(editor.split(`data-help-name="${type}"`).length - 1, 1, `help blocks of ${type} in GET /nodes`);
-      assert.ok(editor.includes(readFileSync(join(installed, helpOf(file)), "utf8")), `GET /nodes serves ${helpOf(file)} as the help of ${type}`);
+      assert.ok(
+        editor.includes(readFileSync(join(installed, helpOf(file)), "utf8")),
+        `GET /nodes serves ${helpOf(file)} as the help of ${type}`,
+      );
     }
 
     const modules = await runtime.getJson<string[]>("/library/examples/flows/");
-    assert.ok(modules.includes(pkg.name), `Node-RED lists no examples for ${pkg.name}, only for: ${modules.join(", ")}`);
+    assert.ok(
+      modules.includes(pkg.name),
+      `Node-RED lists no examples for ${pkg.name}, only for: ${modules.join(", ")}`,
+    );
     assert.deepEqual((await listedExamples(runtime, pkg.name)).sort(), exampleNames());
     for (const name of exampleNames()) {
       const flow = await runtime.getJson(`/library/examples/flows/${pkg.name}/${name}`);
-      assert.deepEqual(flow, JSON.parse(readFileSync(join(PACKAGE_DIR, "examples", name + ".json"), "utf8")), `example ${name}`);
+      assert.deepEqual(
+        flow,
+        JSON.parse(readFileSync(join(PACKAGE_DIR, "examples", name + ".json"), "utf8")),
+        `example ${name}`,
+      );
     }
   });
 });
@@ -171,7 +229,8 @@ describe("package.json, checked as the flow library's validator checks it", func
     const range = pkg["node-red"]?.version ?? "";
     assert.ok(semver.validRange(range), `node-red.version "${range}" is not a semver range`);
     const tested = installedPackage<{ version: string }>("node-red").version;
-    for (const version of ["3.1.0", tested]) assert.ok(semver.satisfies(version, range), `node-red.version "${range}" excludes Node-RED ${version}`);
+    for (const version of ["3.1.0", tested])
+      assert.ok(semver.satisfies(version, range), `node-red.version "${range}" excludes Node-RED ${version}`);
   });
 
   it("admits Node 18, 20 and 22 in engines.node, including the minimum of Node-RED 4 (18.5) and Node-RED 5 (22), and every dependency accepts its lowest version", function () {
@@ -185,7 +244,8 @@ describe("package.json, checked as the flow library's validator checks it", func
     const lowest = semver.minVersion(range)!.version;
     for (const dep of Object.keys(pkg.dependencies ?? {})) {
       const depRange = installedPackage<{ engines?: { node?: string } }>(dep).engines?.node;
-      if (depRange) assert.ok(semver.satisfies(lowest, depRange), `${dep} needs Node ${depRange}, engines.node admits ${lowest}`);
+      if (depRange)
+        assert.ok(semver.satisfies(lowest, depRange), `${dep} needs Node ${depRange}, engines.node admits ${lowest}`);
     }
   });
 
@@ -204,9 +264,14 @@ describe("package.json, checked as the flow library's validator checks it", func
       assert.ok(Array.isArray(flow), `${file} is not an array of nodes`);
       for (const n of flow as Array<{ type?: string }>) if (n.type) used.add(n.type);
     }
-    const isConfig = ([type, file]: [string, string]): boolean => editorDefinitions(htmlOf(file)).get(type)?.category === "config";
+    const isConfig = ([type, file]: [string, string]): boolean =>
+      editorDefinitions(htmlOf(file)).get(type)?.category === "config";
     const entries = Object.entries(NODE_FILES);
-    assert.deepEqual(entries.filter(isConfig).map(([type]) => type), ["socket-io-server"], "config node types");
+    assert.deepEqual(
+      entries.filter(isConfig).map(([type]) => type),
+      ["socket-io-server"],
+      "config node types",
+    );
     const unused = entries.filter((e) => !isConfig(e) && !used.has(e[0])).map(([type]) => type);
     assert.deepEqual(unused, [], "types no example uses");
   });

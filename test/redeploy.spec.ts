@@ -7,7 +7,19 @@ import { DeployGate } from "../src/nodes/core/deploy-gate";
 import { ServerRegistry, registry } from "../src/nodes/core/server-registry";
 import type { ServerEntry } from "../src/nodes/core/server-entry";
 import { parseServerSettings } from "../src/nodes/core/server-settings";
-import { allNodes, cleanup, client, collect, connected, freePort, helper, next, serverConfig, sleep, until } from "./helpers";
+import {
+  allNodes,
+  cleanup,
+  client,
+  collect,
+  connected,
+  freePort,
+  helper,
+  next,
+  serverConfig,
+  sleep,
+  until,
+} from "./helpers";
 
 /** A node whose close handler takes `delay` ms: it holds a deploy open like a node that flushes a queue. */
 function slowCloseNode(RED: NodeAPI): void {
@@ -36,14 +48,41 @@ interface FlowOptions {
  */
 function flow(port: number, { reply = "pong", server = {}, extra = [] }: FlowOptions = {}): Record<string, unknown>[] {
   const z = "tab";
-  const on = (id: string, event: string, to: string): Record<string, unknown> => ({ id, type: "socket-io-on", z, server: "srv", namespace: "/", listenFor: "event", event, wires: [[to]] });
-  const emit = (id: string, event: string): Record<string, unknown> => ({ id, type: "socket-io-emit", z, server: "srv", namespace: "/", event, eventType: "str", target: "socket", wires: [] });
+  const on = (id: string, event: string, to: string): Record<string, unknown> => ({
+    id,
+    type: "socket-io-on",
+    z,
+    server: "srv",
+    namespace: "/",
+    listenFor: "event",
+    event,
+    wires: [[to]],
+  });
+  const emit = (id: string, event: string): Record<string, unknown> => ({
+    id,
+    type: "socket-io-emit",
+    z,
+    server: "srv",
+    namespace: "/",
+    event,
+    eventType: "str",
+    target: "socket",
+    wires: [],
+  });
   return [
     { id: z, type: "tab", label: "socket.io" },
     { ...serverConfig(port, server), z },
     // Node ids must not equal other properties' values: Node-RED would take those for references.
     on("on-setup", "setup", "join-room"),
-    { id: "join-room", type: "socket-io-room", z, action: "join", rooms: "payload", roomsType: "msg", wires: [["emit-ready"]] },
+    {
+      id: "join-room",
+      type: "socket-io-room",
+      z,
+      action: "join",
+      rooms: "payload",
+      roomsType: "msg",
+      wires: [["emit-ready"]],
+    },
     emit("emit-ready", "ready"),
     on("on-ping", "ping", "emit-reply"),
     emit("emit-reply", reply),
@@ -172,7 +211,11 @@ describe("redeploys", function () {
     const port = await freePort();
     await helper.load(nodes, flow(port));
     const old = registry.get(`port:${port}`)!;
-    const c = await connected(`http://127.0.0.1:${port}`, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+    const c = await connected(`http://127.0.0.1:${port}`, {
+      reconnection: true,
+      reconnectionDelay: 50,
+      reconnectionDelayMax: 100,
+    });
     let disconnects = 0;
     let connects = 0;
     c.on("disconnect", () => disconnects++);
@@ -214,7 +257,10 @@ describe("redeploys", function () {
   it("a parked server that no deploy reclaims closes after its grace time", async function () {
     const port = await freePort();
     const shortGrace = new ServerRegistry(100);
-    const entry: ServerEntry = shortGrace.acquire("srv", parseServerSettings({ port }), { gate: new DeployGate(), log: { warn() {}, error() {} } });
+    const entry: ServerEntry = shortGrace.acquire("srv", parseServerSettings({ port }), {
+      gate: new DeployGate(),
+      log: { warn() {}, error() {} },
+    });
     try {
       await until(() => entry.state === "listening", 2000, "listening");
       const c = await connected(`http://127.0.0.1:${port}`);
@@ -232,7 +278,15 @@ describe("redeploys", function () {
   it("stopping the flows with connected clients and a middleware waiting completes at once", async function () {
     const port = await freePort();
     const extra = [
-      { id: "mw", type: "socket-io-middleware-start", server: "srv", namespace: "/guarded", timeout: 10, order: 0, wires: [["mw-wait"]] },
+      {
+        id: "mw",
+        type: "socket-io-middleware-start",
+        server: "srv",
+        namespace: "/guarded",
+        timeout: 10,
+        order: 0,
+        wires: [["mw-wait"]],
+      },
       { id: "mw-wait", type: "helper" },
       { id: "mw-end", type: "socket-io-middleware-end", errMsg: "", wires: [] },
     ];

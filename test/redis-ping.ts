@@ -4,7 +4,8 @@ import { connect } from "node:net";
 export const START_REDIS = `redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`;
 
 /** True under CI (CI set to anything but "" or "false"), where the Redis tests and scenario must run. */
-export const underCi = (): boolean => process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false";
+export const underCi = (): boolean =>
+  process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false";
 
 /**
  * Resolves true when something on 127.0.0.1:`port` answers a Redis PING (+PONG, or -NOAUTH from a

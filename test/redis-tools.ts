@@ -19,8 +19,10 @@ let warned = false;
 export function needsRedis(opts: { binary?: boolean } = {}): void {
   before(async function () {
     let missing: string | undefined;
-    if (!(await redisAnswers(REDIS_PORT))) missing = `no Redis answers on 127.0.0.1:${REDIS_PORT} (start one: ${START_REDIS})`;
-    else if (opts.binary && spawnSync("redis-server", ["--version"]).status !== 0) missing = "there is no redis-server binary to start private Redis servers (apt-get install redis-server)";
+    if (!(await redisAnswers(REDIS_PORT)))
+      missing = `no Redis answers on 127.0.0.1:${REDIS_PORT} (start one: ${START_REDIS})`;
+    else if (opts.binary && spawnSync("redis-server", ["--version"]).status !== 0)
+      missing = "there is no redis-server binary to start private Redis servers (apt-get install redis-server)";
     if (!missing) return;
     if (underCi()) throw new Error(`the Redis scale-out tests must run under CI, but ${missing}`);
     if (!warned) {
@@ -86,7 +88,9 @@ export interface PrivateRedis {
  * nothing; with it, every write goes to an append-only file (fsync always) in a temporary directory,
  * so that its data outlives a SIGKILL and a restart, as a production Redis's would.
  */
-export async function startPrivateRedis(opts: { password?: string; port?: number; persist?: boolean } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(
+  opts: { password?: string; port?: number; persist?: boolean } = {},
+): Promise<PrivateRedis> {
   const port = opts.port ?? (await freePort());
   let proc: ChildProcess | undefined;
   const dir = opts.persist ? mkdtempSync(join(tmpdir(), "redis-")) : undefined;

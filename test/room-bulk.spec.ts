@@ -2,7 +2,20 @@ import { strict as assert } from "node:assert";
 import type { NodeStatus } from "node-red";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { registry } from "../src/nodes/core/server-registry";
-import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
+import {
+  allNodes,
+  callsOn,
+  cleanup,
+  collect,
+  connected,
+  freePort,
+  helper,
+  next,
+  serverConfig,
+  sleep,
+  until,
+  type FlowNode,
+} from "./helpers";
 
 type Msg = Record<string, any>;
 
@@ -25,7 +38,15 @@ const bulk = (id: string, action: string, extra: Record<string, unknown> = {}): 
 
 function flow(port: number): FlowNode[] {
   const nodes: FlowNode[] = [
-    { id: "on-join", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "join", wires: [["join"]] },
+    {
+      id: "on-join",
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "join",
+      wires: [["join"]],
+    },
     { id: "join", type: "socket-io-room", action: "join", rooms: "payload", roomsType: "msg", wires: [["joined"]] },
     { id: "joined", type: "socket-io-emit", server: "srv", target: "ack" },
     bulk("join-lobby-to-game", "join", { inRooms: "lobby", rooms: "game" }),
@@ -41,7 +62,11 @@ function flow(port: number): FlowNode[] {
     { id: "passed", type: "helper" },
     { id: "caught", type: "helper" },
   ];
-  return [{ id: "f1", type: "tab", label: "bulk" }, serverConfig(port), ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n }))];
+  return [
+    { id: "f1", type: "tab", label: "bulk" },
+    serverConfig(port),
+    ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n })),
+  ];
 }
 
 describe("socket-io-room on all sockets in room(s) (in-memory adapter)", function () {
@@ -72,7 +97,8 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
     return passed[p];
   }
 
-  const roomsOf = (c: ClientSocket): string[] => [...registry.get(`port:${port}`)!.io.of("/").sockets.get(c.id!)!.rooms].filter((r) => r !== c.id).sort();
+  const roomsOf = (c: ClientSocket): string[] =>
+    [...registry.get(`port:${port}`)!.io.of("/").sockets.get(c.id!)!.rooms].filter((r) => r !== c.id).sort();
 
   it("makes every socket in a room join another, and leaves every socket of the namespace when In room(s) and msg.inRoom are blank", async function () {
     const [a, b, c] = [await member("lobby"), await member("lobby", "x"), await member("x")];
@@ -81,9 +107,17 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
     assert.deepEqual([roomsOf(a), roomsOf(b), roomsOf(c)], [["game", "lobby"], ["game", "lobby", "x"], ["x"]]);
 
     await act("leave", { inRoom: "x", room: "lobby" });
-    assert.deepEqual([roomsOf(a), roomsOf(b), roomsOf(c)], [["game", "lobby"], ["game", "x"], ["x"]], "msg.inRoom picks the sockets, msg.room the rooms they leave");
+    assert.deepEqual(
+      [roomsOf(a), roomsOf(b), roomsOf(c)],
+      [["game", "lobby"], ["game", "x"], ["x"]],
+      "msg.inRoom picks the sockets, msg.room the rooms they leave",
+    );
     await act("leave", { room: ["game", "x"] });
-    assert.deepEqual([roomsOf(a), roomsOf(b), roomsOf(c)], [["lobby"], [], []], "with no room given, every socket of the namespace");
+    assert.deepEqual(
+      [roomsOf(a), roomsOf(b), roomsOf(c)],
+      [["lobby"], [], []],
+      "with no room given, every socket of the namespace",
+    );
   });
 
   it("disconnects every socket in a room, keeping or closing the underlying connection", async function () {
@@ -102,7 +136,7 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
     await act("close", {});
     await closed;
     await sleep(100);
-    assert.ok(aOther.connected, "a connection with no socket in \"/\" is not touched");
+    assert.ok(aOther.connected, 'a connection with no socket in "/" is not touched');
     assert.equal(registry.get(`port:${port}`)!.io.engine.clientsCount, 1, "c's connection is closed on the server");
     aOther.disconnect();
   });
@@ -119,7 +153,10 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
         { id: b.id, rooms: [b.id, "red", "blue"], data: { user: "bob" } },
       ]),
     );
-    assert.deepEqual((await act("list", { inRoom: "blue" })).payload.map((s: Msg) => s.id), [b.id]);
+    assert.deepEqual(
+      (await act("list", { inRoom: "blue" })).payload.map((s: Msg) => s.id),
+      [b.id],
+    );
     assert.equal((await act("list", { inRoom: ["nobody-here"] })).payload.length, 0);
     assert.equal((await act("list", {})).payload.length, 2, "no room: every socket of the namespace");
     assert.deepEqual((await act("list-other", {})).payload, [], "a namespace of its own, with no sockets");
@@ -128,9 +165,19 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
   it("refuses actions that do not fit what the node acts on, and a namespace no node configured, with Catch-able errors and a red status", async function () {
     await assert.rejects(act("leave-all", {}), /socket-io-room\.errors\.socketOnly$/);
     await assert.rejects(act("socket-list", {}), /socket-io-room\.errors\.roomOnly$/);
-    await assert.rejects(act("list-msg-namespace", { namespace: "/never" }), /socket-io-room\.errors\.unknownNamespace$/);
-    assert.deepEqual((await act("list", { namespace: "/never" })).payload, [], "a Namespace setting wins over msg.namespace");
-    await assert.rejects(act("list", { inRoom: { not: "a room" } }), /core\.emit\.roomList \{"what":"socket-io-room\.label\.inRooms","kind":"kind\.object"\}$/);
+    await assert.rejects(
+      act("list-msg-namespace", { namespace: "/never" }),
+      /socket-io-room\.errors\.unknownNamespace$/,
+    );
+    assert.deepEqual(
+      (await act("list", { namespace: "/never" })).payload,
+      [],
+      "a Namespace setting wins over msg.namespace",
+    );
+    await assert.rejects(
+      act("list", { inRoom: { not: "a room" } }),
+      /core\.emit\.roomList \{"what":"socket-io-room\.label\.inRooms","kind":"kind\.object"\}$/,
+    );
     const status = callsOn("leave-all", "status").at(-1)?.[0] as NodeStatus | undefined;
     assert.deepEqual([status?.fill, status?.shape], ["red", "ring"]);
   });

@@ -1,27 +1,73 @@
 import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { registry } from "../src/nodes/core/server-registry";
-import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, serverConfig, until, type FlowNode } from "./helpers";
+import {
+  allNodes,
+  callsOn,
+  cleanup,
+  collect,
+  connected,
+  freePort,
+  helper,
+  serverConfig,
+  until,
+  type FlowNode,
+} from "./helpers";
 
 function roomFlow(port: number): FlowNode[] {
   const nodes: FlowNode[] = [
     { id: "on-conn", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conns"]] },
     { id: "join-set", type: "socket-io-room", action: "join", rooms: "a, b", roomsType: "str", wires: [["after"]] },
-    { id: "join-json", type: "socket-io-room", action: "join", rooms: '["c","d"]', roomsType: "json", wires: [["after"]] },
+    {
+      id: "join-json",
+      type: "socket-io-room",
+      action: "join",
+      rooms: '["c","d"]',
+      roomsType: "json",
+      wires: [["after"]],
+    },
     { id: "join-msg", type: "socket-io-room", action: "join", rooms: "", roomsType: "str", wires: [["after"]] },
     { id: "leave-set", type: "socket-io-room", action: "leave", rooms: "a", roomsType: "str", wires: [["after"]] },
     { id: "leave-msg", type: "socket-io-room", action: "leave", rooms: "", roomsType: "str", wires: [["after"]] },
     { id: "leave-all", type: "socket-io-room", action: "leaveAll", rooms: "", roomsType: "str", wires: [["after"]] },
-    { id: "to-rooms", type: "socket-io-emit", server: "srv", namespace: "/", event: "e", eventType: "str", target: "rooms", rooms: "", roomsType: "str" },
-    { id: "fence", type: "socket-io-emit", server: "srv", namespace: "/", event: "fence", eventType: "str", target: "all" },
+    {
+      id: "to-rooms",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "e",
+      eventType: "str",
+      target: "rooms",
+      rooms: "",
+      roomsType: "str",
+    },
+    {
+      id: "fence",
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "fence",
+      eventType: "str",
+      target: "all",
+    },
     { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-    { id: "complete", type: "complete", scope: ["join-msg", "leave-msg", "leave-all"], uncaught: false, wires: [["completed"]] },
+    {
+      id: "complete",
+      type: "complete",
+      scope: ["join-msg", "leave-msg", "leave-all"],
+      uncaught: false,
+      wires: [["completed"]],
+    },
     { id: "conns", type: "helper" },
     { id: "completed", type: "helper" },
     { id: "after", type: "helper" },
     { id: "caught", type: "helper" },
   ];
-  return [{ id: "f1", type: "tab", label: "room" }, serverConfig(port), ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n }))];
+  return [
+    { id: "f1", type: "tab", label: "room" },
+    serverConfig(port),
+    ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n })),
+  ];
 }
 
 interface Member {
@@ -99,7 +145,13 @@ describe("socket-io-room", function () {
     const [m1, m2, m3] = [await member(), await member(), await member()];
     const msg: Record<string, unknown> = { socket: m1.socket, room: "solo", payload: { keep: [1, 2] }, topic: "t" };
     const passed = await act("join-msg", msg);
-    assert.deepStrictEqual(passed, { _msgid: msg._msgid, socket: m1.socket, room: "solo", payload: { keep: [1, 2] }, topic: "t" });
+    assert.deepStrictEqual(passed, {
+      _msgid: msg._msgid,
+      socket: m1.socket,
+      room: "solo",
+      payload: { keep: [1, 2] },
+      topic: "t",
+    });
     await act("join-msg", { socket: m2.socket, room: ["p", "q"] });
     assert.deepEqual(roomsOf(m1), ["solo", m1.c.id].sort());
     assert.deepEqual(roomsOf(m2), ["p", "q", m2.c.id].sort());
@@ -155,12 +207,21 @@ describe("socket-io-room", function () {
     helper.getNode("leave-all").receive(msgs[2]);
     // The live socket's join, then the three.
     await until(() => completed.length === 4, 3000, "the msgs to complete");
-    assert.deepEqual(completed.slice(1).map((msg) => msg._msgid).sort(), msgs.map((msg) => msg._msgid).sort());
+    assert.deepEqual(
+      completed
+        .slice(1)
+        .map((msg) => msg._msgid)
+        .sort(),
+      msgs.map((msg) => msg._msgid).sort(),
+    );
     assert.deepEqual(caught, []);
     assert.equal(after.length, 1, "only the join of the live socket went on");
     // The status is left as it was: none of the three nodes shows a red ring.
     for (const id of ["join-msg", "leave-msg", "leave-all"]) {
-      assert.ok(!callsOn(id, "status").some(([status]) => (status as { fill?: string }).fill === "red"), `${id} status`);
+      assert.ok(
+        !callsOn(id, "status").some(([status]) => (status as { fill?: string }).fill === "red"),
+        `${id} status`,
+      );
     }
     // Nothing joined a room on its behalf: "b" was never created.
     const adapterRooms = registry.get(`port:${port}`)!.io.of("/").adapter.rooms;
@@ -171,6 +232,9 @@ describe("socket-io-room", function () {
     const m = await member();
     m.c.disconnect();
     await until(() => m.socket.connected === false, 3000, "the server to see the client go");
-    await assert.rejects(act("join-msg", { socket: m.socket, room: 42 }), /core\.emit\.roomList \{"what":"msg\.room","kind":"kind\.value .*number.*42/);
+    await assert.rejects(
+      act("join-msg", { socket: m.socket, room: 42 }),
+      /core\.emit\.roomList \{"what":"msg\.room","kind":"kind\.value .*number.*42/,
+    );
   });
 });

@@ -15,19 +15,76 @@ import { startNodeRed, waitListening, type NodeRedProcess } from "./node-red-pro
  * /instances {event, payload} sends an instance event and answers with the other instances' answers.
  * An instance event "whoami" is answered with "<INSTANCE>:<payload>". Errors answer 500 {error}.
  */
-export function scaleOutFlow(opts: { adapter: string; redisUrl: string; prefix: string; recovery?: boolean; password?: string }): unknown[] {
+export function scaleOutFlow(opts: {
+  adapter: string;
+  redisUrl: string;
+  prefix: string;
+  recovery?: boolean;
+  password?: string;
+}): unknown[] {
   const z = "scale";
   let y = 0;
   const at = (n: Record<string, unknown>): Record<string, unknown> => ({ z, x: 200, y: (y += 40), wires: [], ...n });
   const emit = (id: string, extra: Record<string, unknown>): Record<string, unknown> =>
-    at({ id, type: "socket-io-emit", server: "srv", namespace: "/", event: "", eventType: "str", rooms: "", roomsType: "str", except: "", exceptType: "str", volatile: false, compress: true, waitAck: false, ackTimeout: 5000, ...extra });
+    at({
+      id,
+      type: "socket-io-emit",
+      server: "srv",
+      namespace: "/",
+      event: "",
+      eventType: "str",
+      rooms: "",
+      roomsType: "str",
+      except: "",
+      exceptType: "str",
+      volatile: false,
+      compress: true,
+      waitAck: false,
+      ackTimeout: 5000,
+      ...extra,
+    });
   const on = (id: string, listenFor: string, event: string, wires: string[]): Record<string, unknown> =>
-    at({ id, type: "socket-io-on", server: "srv", namespace: "/", listenFor, event, privateRooms: false, wires: [wires] });
-  const httpIn = (id: string, url: string, wires: string[]): Record<string, unknown> => at({ id, type: "http in", url, method: "post", upload: false, swaggerDoc: "", wires: [wires] });
-  const fn = (id: string, func: string, wires: string[]): Record<string, unknown> => at({ id, type: "function", func, outputs: 1, timeout: 0, noerr: 0, initialize: "", finalize: "", libs: [], wires: [wires] });
+    at({
+      id,
+      type: "socket-io-on",
+      server: "srv",
+      namespace: "/",
+      listenFor,
+      event,
+      privateRooms: false,
+      wires: [wires],
+    });
+  const httpIn = (id: string, url: string, wires: string[]): Record<string, unknown> =>
+    at({ id, type: "http in", url, method: "post", upload: false, swaggerDoc: "", wires: [wires] });
+  const fn = (id: string, func: string, wires: string[]): Record<string, unknown> =>
+    at({
+      id,
+      type: "function",
+      func,
+      outputs: 1,
+      timeout: 0,
+      noerr: 0,
+      initialize: "",
+      finalize: "",
+      libs: [],
+      wires: [wires],
+    });
   const room = (action: string): Record<string, unknown>[] => [
     httpIn(`http-room-${action}`, `/room/${action}`, [`room-${action}`]),
-    at({ id: `room-${action}`, type: "socket-io-room", target: "room", server: "srv", namespace: "/", inRooms: "payload.inRoom", inRoomsType: "msg", action, rooms: "payload.room", roomsType: "msg", close: false, wires: [["respond"]] }),
+    at({
+      id: `room-${action}`,
+      type: "socket-io-room",
+      target: "room",
+      server: "srv",
+      namespace: "/",
+      inRooms: "payload.inRoom",
+      inRoomsType: "msg",
+      action,
+      rooms: "payload.room",
+      roomsType: "msg",
+      close: false,
+      wires: [["respond"]],
+    }),
   ];
   return [
     { id: z, type: "tab", label: "scale-out", disabled: false, info: "" },
@@ -50,18 +107,36 @@ export function scaleOutFlow(opts: { adapter: string; redisUrl: string; prefix: 
     },
     on("on-join", "event", "join", ["set-data"]),
     fn("set-data", 'msg.socket.data = { instance: env.get("INSTANCE") };\nreturn msg;', ["join"]),
-    at({ id: "join", type: "socket-io-room", target: "socket", action: "join", rooms: "payload", roomsType: "msg", wires: [["joined"]] }),
+    at({
+      id: "join",
+      type: "socket-io-room",
+      target: "socket",
+      action: "join",
+      rooms: "payload",
+      roomsType: "msg",
+      wires: [["joined"]],
+    }),
     emit("joined", { target: "ack" }),
     on("on-echo", "event", "echo", ["echo"]),
     emit("echo", { target: "socket", event: "echo" }),
     on("on-shout", "event", "shout", ["shout"]),
     emit("shout", { target: "broadcast", event: "news" }),
     httpIn("http-emit-rooms", "/emit/rooms", ["emit-rooms", "respond"]),
-    emit("emit-rooms", { target: "rooms", event: "payload.event", eventType: "msg", rooms: "payload.room", roomsType: "msg", except: "payload.except", exceptType: "msg" }),
+    emit("emit-rooms", {
+      target: "rooms",
+      event: "payload.event",
+      eventType: "msg",
+      rooms: "payload.room",
+      roomsType: "msg",
+      except: "payload.except",
+      exceptType: "msg",
+    }),
     httpIn("http-emit-all", "/emit/all", ["emit-all", "respond"]),
     emit("emit-all", { target: "all", event: "payload.event", eventType: "msg" }),
     httpIn("http-instances", "/instances", ["instance-args"]),
-    fn("instance-args", "msg.event = msg.payload.event;\nmsg.payload = msg.payload.payload;\nreturn msg;", ["instances"]),
+    fn("instance-args", "msg.event = msg.payload.event;\nmsg.payload = msg.payload.payload;\nreturn msg;", [
+      "instances",
+    ]),
     emit("instances", { target: "instances", waitAck: true, ackTimeout: 1000, outputs: 1, wires: [["respond"]] }),
     on("on-whoami", "instance", "whoami", ["whoami"]),
     fn("whoami", 'msg.payload = env.get("INSTANCE") + ":" + msg.payload;\nreturn msg;', ["whoami-reply"]),
@@ -148,7 +223,11 @@ export async function startInstance(name: string): Promise<Instance> {
     ioUrl: `http://127.0.0.1:${ioPort}`,
     statuses: await StatusWatcher.of(red),
     async post(path, body) {
-      const res = await fetch(red.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const res = await fetch(red.url + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: await res.json() };
     },
   };
@@ -173,16 +252,24 @@ export async function stopInstances(instances: Array<Instance | undefined>): Pro
 export async function deployEverywhere(instances: Instance[], flow: unknown[]): Promise<void> {
   for (const i of instances) i.statuses.forget();
   await Promise.all(instances.map((i) => i.red.deploy(flow)));
-  const ready = (i: Instance) => (text: string) => i.statuses.history("on-join").includes("starting") && / · redis$/.test(text) && i.statuses.status("on-join")?.fill === "green";
-  await Promise.all(instances.map((i) => i.statuses.waitFor("on-join", ready(i), 10_000, `${i.name}'s new server to reach Redis`)));
+  const ready = (i: Instance) => (text: string) =>
+    i.statuses.history("on-join").includes("starting") &&
+    / · redis$/.test(text) &&
+    i.statuses.status("on-join")?.fill === "green";
+  await Promise.all(
+    instances.map((i) => i.statuses.waitFor("on-join", ready(i), 10_000, `${i.name}'s new server to reach Redis`)),
+  );
   await Promise.all(instances.map((i) => waitListening(i.ioPort)));
 }
 
 /** A Node-RED process that ended, or printed what would have ended it. */
 export function crashesOf(i: Instance): string[] {
   const problems: string[] = [];
-  if (i.red.proc.exitCode !== null || i.red.proc.signalCode !== null) problems.push(`${i.name} exited (${i.red.proc.exitCode ?? i.red.proc.signalCode})`);
-  for (const line of i.red.output().split("\n")) if (/Uncaught Exception|unhandledRejection|UnhandledPromiseRejection/i.test(line)) problems.push(`${i.name}: ${line}`);
+  if (i.red.proc.exitCode !== null || i.red.proc.signalCode !== null)
+    problems.push(`${i.name} exited (${i.red.proc.exitCode ?? i.red.proc.signalCode})`);
+  for (const line of i.red.output().split("\n"))
+    if (/Uncaught Exception|unhandledRejection|UnhandledPromiseRejection/i.test(line))
+      problems.push(`${i.name}: ${line}`);
   return problems;
 }
 
@@ -191,7 +278,11 @@ export class Clients {
   private readonly open = new Set<ClientSocket>();
 
   /** A connected client; with `rooms`, it has joined them through the flow. Records every "news" payload. */
-  async connect(url: string, rooms: string[] = [], opts: Partial<ManagerOptions & SocketOptions> = {}): Promise<ClientSocket & { news: unknown[] }> {
+  async connect(
+    url: string,
+    rooms: string[] = [],
+    opts: Partial<ManagerOptions & SocketOptions> = {},
+  ): Promise<ClientSocket & { news: unknown[] }> {
     const socket = client(url, opts) as ClientSocket & { news: unknown[] };
     this.open.add(socket);
     // Listening before the connection: a recovered session's missed events arrive with it.

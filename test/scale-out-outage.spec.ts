@@ -3,11 +3,24 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { next, sleep, until } from "./helpers";
 import { needsRedis, redisKeys, startPrivateRedis, uniquePrefix, type PrivateRedis } from "./redis-tools";
-import { Clients, crashesOf, deployEverywhere, scaleOutFlow, startInstance, stopInstances, type Instance } from "./scale-out-flow";
+import {
+  Clients,
+  crashesOf,
+  deployEverywhere,
+  scaleOutFlow,
+  startInstance,
+  stopInstances,
+  type Instance,
+} from "./scale-out-flow";
 
 /** The `data` of every "news" a client got (the flow emits the whole request body). */
-const datas = (c: { news: unknown[] }): unknown[] => c.news.map((n) => (typeof n === "object" && n !== null ? (n as { data?: unknown }).data : n));
-const linesOf = (i: Instance, re: RegExp): string[] => i.red.output().split("\n").filter((l) => re.test(l));
+const datas = (c: { news: unknown[] }): unknown[] =>
+  c.news.map((n) => (typeof n === "object" && n !== null ? (n as { data?: unknown }).data : n));
+const linesOf = (i: Instance, re: RegExp): string[] =>
+  i.red
+    .output()
+    .split("\n")
+    .filter((l) => re.test(l));
 
 describe("two real Node-RED processes when their Redis goes away and comes back", function () {
   this.timeout(90_000);
@@ -38,8 +51,15 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
     const streams = adapter === "redis-streams";
     it(`${streams ? "Redis Streams" : "Redis pub/sub"}: no crash, local clients served throughout, the status goes yellow and back, and traffic between the instances resumes${streams ? "; a client cut off across the restart gets what it missed" : ""}`, async function () {
       const prefix = uniquePrefix();
-      await deployEverywhere([A, B], scaleOutFlow({ adapter, redisUrl: redis!.url, prefix, password: PASSWORD, recovery: streams }));
-      for (const i of [A, B]) assert.ok(!readFileSync(join(i.red.userDir, "flows.json"), "utf8").includes(PASSWORD), "the password is in flows.json");
+      await deployEverywhere(
+        [A, B],
+        scaleOutFlow({ adapter, redisUrl: redis!.url, prefix, password: PASSWORD, recovery: streams }),
+      );
+      for (const i of [A, B])
+        assert.ok(
+          !readFileSync(join(i.red.userDir, "flows.json"), "utf8").includes(PASSWORD),
+          "the password is in flows.json",
+        );
       // Lines of both instances' logs: Redis unreachable, and Redis reachable again.
       const logCounts = (): [number, number] => {
         const count = (re: RegExp): number => [A, B].reduce((n, i) => n + linesOf(i, re).length, 0);
@@ -81,11 +101,19 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
       // Redis dies.
       await redis!.stop();
       for (const i of [A, B]) {
-        await i.statuses.waitFor("on-join", (t) => /^redis unreachable · \d+ clients?$/.test(t), 5000, `${i.name} to show Redis unreachable`);
+        await i.statuses.waitFor(
+          "on-join",
+          (t) => /^redis unreachable · \d+ clients?$/.test(t),
+          5000,
+          `${i.name} to show Redis unreachable`,
+        );
         assert.deepEqual([i.statuses.status("on-join")?.fill, i.statuses.status("on-join")?.shape], ["yellow", "ring"]);
       }
       // a1, and with Streams the witness of room "rr".
-      assert.equal(A.statuses.text("on-join"), streams ? "redis unreachable · 2 clients" : "redis unreachable · 1 client");
+      assert.equal(
+        A.statuses.text("on-join"),
+        streams ? "redis unreachable · 2 clients" : "redis unreachable · 1 client",
+      );
 
       // Each instance goes on serving its own clients, old and new.
       const pong = next(a1, "echo");
@@ -96,17 +124,28 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
       const b1 = await clients.connect(B.ioUrl, ["q"]);
       assert.equal((await B.post("/room/join", { inRoom: "q", room: "q2" })).status, 200);
       assert.equal((await B.post("/emit/rooms", { event: "news", room: "q2", data: "B local" })).status, 200);
-      await until(() => datas(b1).includes("B local"), 3000, "B's own news (to a room its client joined in bulk) during the outage");
+      await until(
+        () => datas(b1).includes("B local"),
+        3000,
+        "B's own news (to a room its client joined in bulk) during the outage",
+      );
 
       // What needs the other instance: an emit to A's room is lost (counted); an instance event and a listing fail, catchably.
       assert.equal((await B.post("/emit/rooms", { event: "news", room: "r", data: "lost" })).status, 200);
       const instances = await B.post("/instances", { event: "whoami", payload: "anyone?" });
       assert.equal(instances.status, 500);
-      assert.match(instances.body.error, /Redis at .* is unreachable \(.*\): the event cannot reach the other Node-RED instances/);
+      assert.match(
+        instances.body.error,
+        /Redis at .* is unreachable \(.*\): the event cannot reach the other Node-RED instances/,
+      );
       const list = await B.post("/room/list", { inRoom: "" });
       assert.equal(list.status, 500);
       assert.match(list.body.error, /is unreachable .*the sockets of the other Node-RED instances cannot be listed/);
-      await until(() => linesOf(B, /message\(s\) for the other socket\.io instances could not be sent/).length > 0, 3000, "B to log the lost messages");
+      await until(
+        () => linesOf(B, /message\(s\) for the other socket\.io instances could not be sent/).length > 0,
+        3000,
+        "B to log the lost messages",
+      );
 
       // Long enough for several reconnection attempts: the outage is still logged once per instance.
       await sleep(1500);
@@ -116,7 +155,12 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
       const restarted = Date.now();
       await redis!.start();
       for (const i of [A, B]) {
-        await i.statuses.waitFor("on-join", (t) => / · redis$/.test(t) && i.statuses.status("on-join")?.fill === "green", 6000, `${i.name} to reach Redis again`);
+        await i.statuses.waitFor(
+          "on-join",
+          (t) => / · redis$/.test(t) && i.statuses.status("on-join")?.fill === "green",
+          6000,
+          `${i.name} to reach Redis again`,
+        );
       }
       const recoveredMs = Date.now() - restarted;
       console.log(`      (${adapter}: both instances green ${recoveredMs} ms after Redis restarted)`);
@@ -125,7 +169,10 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
       assert.equal((await B.post("/emit/rooms", { event: "news", room: "r", data: "after" })).status, 200);
       await until(() => datas(a1).includes("after"), 3000, "news from B after Redis came back");
       assert.deepEqual(datas(a1), ["before", "local", "after"], "what B emitted during the outage never arrives");
-      assert.deepEqual(await B.post("/instances", { event: "whoami", payload: "back?" }), { status: 200, body: ["A:back?"] });
+      assert.deepEqual(await B.post("/instances", { event: "whoami", payload: "back?" }), {
+        status: 200,
+        body: ["A:back?"],
+      });
       if (session) {
         // The client comes back, through the load balancer to B, with its session: it gets what it missed on both sides of the outage.
         await emitToRr("missed after the outage");

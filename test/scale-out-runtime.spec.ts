@@ -1,14 +1,30 @@
 import { strict as assert } from "node:assert";
 import type { NodeStatus } from "node-red";
 import { registry } from "../src/nodes/core/server-registry";
-import { allNodes, callsOn, cleanup, collect, connected, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "./helpers";
+import {
+  allNodes,
+  callsOn,
+  cleanup,
+  collect,
+  connected,
+  freePort,
+  helper,
+  next,
+  serverConfig,
+  sleep,
+  until,
+  type FlowNode,
+} from "./helpers";
 import { forgetPrefix, needsRedis, REDIS_URL, startPrivateRedis, uniquePrefix, type PrivateRedis } from "./redis-tools";
 
 type Msg = Record<string, any>;
 
 /** Flow nodes go on one tab so that a Catch node sees their errors. */
 function onTab(nodes: FlowNode[]): FlowNode[] {
-  return [{ id: "f1", type: "tab", label: "scale-out" }, ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n }))];
+  return [
+    { id: "f1", type: "tab", label: "scale-out" },
+    ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n })),
+  ];
 }
 
 /** The statuses a node set so far (node.status is a sinon spy in the test helper). */
@@ -18,7 +34,11 @@ function statusesOf(id: string): NodeStatus[] {
 
 /** Waits until a node's last status has this i18n key (the test helper's RED._ returns the key). */
 async function statusBecomes(id: string, key: string, ms = 5000): Promise<NodeStatus> {
-  await until(() => String(statusesOf(id).at(-1)?.text).endsWith(key), ms, `${id} to show ${key} (last: ${JSON.stringify(statusesOf(id).at(-1))})`);
+  await until(
+    () => String(statusesOf(id).at(-1)?.text).endsWith(key),
+    ms,
+    `${id} to show ${key} (last: ${JSON.stringify(statusesOf(id).at(-1))})`,
+  );
   return statusesOf(id).at(-1)!;
 }
 
@@ -46,8 +66,27 @@ describe("an instance event target with the in-memory adapter", function () {
       allNodes,
       onTab([
         serverConfig(port),
-        { id: "to-others", type: "socket-io-emit", server: "srv", namespace: "/", event: "hello", eventType: "str", target: "instances" },
-        { id: "ask-others", type: "socket-io-emit", server: "srv", namespace: "/", event: "hello", eventType: "str", target: "instances", waitAck: true, ackTimeout: 1000, wires: [["answers"]] },
+        {
+          id: "to-others",
+          type: "socket-io-emit",
+          server: "srv",
+          namespace: "/",
+          event: "hello",
+          eventType: "str",
+          target: "instances",
+        },
+        {
+          id: "ask-others",
+          type: "socket-io-emit",
+          server: "srv",
+          namespace: "/",
+          event: "hello",
+          eventType: "str",
+          target: "instances",
+          waitAck: true,
+          ackTimeout: 1000,
+          wires: [["answers"]],
+        },
         { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
         { id: "answers", type: "helper" },
         { id: "caught", type: "helper" },
@@ -91,9 +130,28 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
         { ...serverConfig(portA, redisSettings), id: "srvA" },
         { ...serverConfig(portB, redisSettings), id: "srvB" },
         { id: "countA", type: "socket-io-on", server: "srvA", namespace: "/", listenFor: "connection", wires: [[]] },
-        { id: "ask-others", type: "socket-io-emit", server: "srvA", namespace: "/", event: "whoami", eventType: "str", target: "instances", waitAck: true, ackTimeout: 2000, wires: [["answers"]] },
+        {
+          id: "ask-others",
+          type: "socket-io-emit",
+          server: "srvA",
+          namespace: "/",
+          event: "whoami",
+          eventType: "str",
+          target: "instances",
+          waitAck: true,
+          ackTimeout: 2000,
+          wires: [["answers"]],
+        },
         // B answers an instance event with its first argument, and reports every client event.
-        { id: "on-instance", type: "socket-io-on", server: "srvB", namespace: "/", listenFor: "instance", event: "whoami", wires: [["heard", "reply"]] },
+        {
+          id: "on-instance",
+          type: "socket-io-on",
+          server: "srvB",
+          namespace: "/",
+          listenFor: "instance",
+          event: "whoami",
+          wires: [["heard", "reply"]],
+        },
         { id: "reply", type: "socket-io-emit", server: "srvB", target: "ack" },
         { id: "on-any", type: "socket-io-on", server: "srvB", namespace: "/", listenFor: "any", wires: [["any"]] },
         { id: "answers", type: "helper" },
@@ -116,7 +174,10 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
     assert.deepEqual(answers[0].payload, ["from A"], "one answer, from the one other server");
     assert.equal(answers[0].topic, "t");
     assert.equal(heard.length, 1);
-    assert.deepEqual({ event: heard[0].event, namespace: heard[0].namespace, payload: heard[0].payload, args: [...heard[0].args] }, { event: "whoami", namespace: "/", payload: "from A", args: ["from A"] });
+    assert.deepEqual(
+      { event: heard[0].event, namespace: heard[0].namespace, payload: heard[0].payload, args: [...heard[0].args] },
+      { event: "whoami", namespace: "/", payload: "from A", args: ["from A"] },
+    );
     assert.equal(typeof heard[0].ack, "function");
     assert.equal(heard[0].socket, undefined, "an instance event has no socket");
     await sleep(200);
@@ -134,11 +195,35 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
           { ...serverConfig(portA, settings), id: "srvA" },
           { ...serverConfig(portB, settings), id: "srvB" },
           // Every client of either server joins room r.
-          { id: "onA", type: "socket-io-on", server: "srvA", namespace: "/", listenFor: "connection", wires: [["joinA"]] },
+          {
+            id: "onA",
+            type: "socket-io-on",
+            server: "srvA",
+            namespace: "/",
+            listenFor: "connection",
+            wires: [["joinA"]],
+          },
           { id: "joinA", type: "socket-io-room", action: "join", rooms: "r", roomsType: "str" },
-          { id: "onB", type: "socket-io-on", server: "srvB", namespace: "/", listenFor: "connection", wires: [["joinB"]] },
+          {
+            id: "onB",
+            type: "socket-io-on",
+            server: "srvB",
+            namespace: "/",
+            listenFor: "connection",
+            wires: [["joinB"]],
+          },
           { id: "joinB", type: "socket-io-room", action: "join", rooms: "r", roomsType: "str" },
-          { id: "to-room", type: "socket-io-emit", server: "srvA", namespace: "/", event: "news", eventType: "str", target: "rooms", rooms: "r", roomsType: "str" },
+          {
+            id: "to-room",
+            type: "socket-io-emit",
+            server: "srvA",
+            namespace: "/",
+            event: "news",
+            eventType: "str",
+            target: "rooms",
+            rooms: "r",
+            roomsType: "str",
+          },
         ]),
       );
       await statusBecomes("onA", "status.redisClients");
@@ -147,9 +232,17 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
       const [gotA, gotB]: unknown[][] = [[], []];
       a.on("news", (n: unknown) => gotA.push(n));
       b.on("news", (n: unknown) => gotB.push(n));
-      await until(() => registry.get(`port:${portB}`)!.io.of("/").sockets.get(b.id!)?.rooms.has("r") === true, 2000, "b in room r");
+      await until(
+        () => registry.get(`port:${portB}`)!.io.of("/").sockets.get(b.id!)?.rooms.has("r") === true,
+        2000,
+        "b in room r",
+      );
       helper.getNode("to-room").receive({ payload: "before" });
-      await until(() => gotA.includes("before") && gotB.includes("before"), 3000, "the news before Redis hangs, on both servers");
+      await until(
+        () => gotA.includes("before") && gotB.includes("before"),
+        3000,
+        "the news before Redis hangs, on both servers",
+      );
 
       redis.freeze();
       // An emit while the hang is not yet noticed: its local client gets it once the publish is given up on.
@@ -158,8 +251,14 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
       const yellow = await statusBecomes("onA", "status.redisUnreachableClients");
       assert.deepEqual([yellow.fill, yellow.shape], ["yellow", "ring"]);
       await statusBecomes("onB", "status.redisUnreachableClients");
-      const hung = warningsOf("srvA").filter((w) => /^core\.redis\.down \{"url":"redis:\/\/[^"]+","reason":"core\.redis\.noAnswer \{\\"ms\\":\d+\}"\}$/.test(w));
-      assert.equal(hung.length, 1, `the hang is in the log once, with its reason: ${JSON.stringify(warningsOf("srvA"))}`);
+      const hung = warningsOf("srvA").filter((w) =>
+        /^core\.redis\.down \{"url":"redis:\/\/[^"]+","reason":"core\.redis\.noAnswer \{\\"ms\\":\d+\}"\}$/.test(w),
+      );
+      assert.equal(
+        hung.length,
+        1,
+        `the hang is in the log once, with its reason: ${JSON.stringify(warningsOf("srvA"))}`,
+      );
       // Once it is noticed, emits reach the local clients without waiting for Redis at all.
       helper.getNode("to-room").receive({ payload: "second" });
       helper.getNode("to-room").receive({ payload: "third" });
@@ -172,9 +271,15 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
       helper.getNode("to-room").receive({ payload: "after" });
       await until(() => gotB.includes("after"), 3000, "B's client to get news from A again");
       // What was refused while Redis hung never arrives; the publish in flight when it hung may, late.
-      assert.deepEqual(gotB.filter((n) => n !== "first"), ["before", "after"]);
+      assert.deepEqual(
+        gotB.filter((n) => n !== "first"),
+        ["before", "after"],
+      );
       assert.deepEqual(gotA, ["before", "first", "second", "third", "after"]);
-      assert.ok(warningsOf("srvA").some((w) => /^core\.redis\.undelivered(Because)? \{"count":\d+,/.test(w)), "the lost messages are counted");
+      assert.ok(
+        warningsOf("srvA").some((w) => /^core\.redis\.undelivered(Because)? \{"count":\d+,/.test(w)),
+        "the lost messages are counted",
+      );
     });
   }
 
@@ -184,15 +289,82 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
       allNodes,
       onTab([
         serverConfig(port, { adapter: "redis", redisUrl: `redis://127.0.0.1:${redisPort}`, redisPrefix: prefix }),
-        { id: "on-echo", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "echo", wires: [["echo"]] },
-        { id: "echo", type: "socket-io-emit", server: "srv", namespace: "/", event: "echo", eventType: "str", target: "socket" },
-        { id: "on-join", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "join", wires: [["join"]] },
+        {
+          id: "on-echo",
+          type: "socket-io-on",
+          server: "srv",
+          namespace: "/",
+          listenFor: "event",
+          event: "echo",
+          wires: [["echo"]],
+        },
+        {
+          id: "echo",
+          type: "socket-io-emit",
+          server: "srv",
+          namespace: "/",
+          event: "echo",
+          eventType: "str",
+          target: "socket",
+        },
+        {
+          id: "on-join",
+          type: "socket-io-on",
+          server: "srv",
+          namespace: "/",
+          listenFor: "event",
+          event: "join",
+          wires: [["join"]],
+        },
         { id: "join", type: "socket-io-room", action: "join", rooms: "payload", roomsType: "msg", wires: [["joined"]] },
         { id: "joined", type: "socket-io-emit", server: "srv", target: "ack" },
-        { id: "to-room", type: "socket-io-emit", server: "srv", namespace: "/", event: "news", eventType: "str", target: "rooms", rooms: "r", roomsType: "str" },
-        { id: "to-others", type: "socket-io-emit", server: "srv", namespace: "/", event: "hello", eventType: "str", target: "instances", waitAck: true, ackTimeout: 1000, wires: [["done"]] },
-        { id: "bulk-join", type: "socket-io-room", target: "room", server: "srv", namespace: "/", inRooms: "r", inRoomsType: "str", action: "join", rooms: "s", roomsType: "str", wires: [["done"]] },
-        { id: "list", type: "socket-io-room", target: "room", server: "srv", namespace: "/", inRooms: "", inRoomsType: "str", action: "list", wires: [["done"]] },
+        {
+          id: "to-room",
+          type: "socket-io-emit",
+          server: "srv",
+          namespace: "/",
+          event: "news",
+          eventType: "str",
+          target: "rooms",
+          rooms: "r",
+          roomsType: "str",
+        },
+        {
+          id: "to-others",
+          type: "socket-io-emit",
+          server: "srv",
+          namespace: "/",
+          event: "hello",
+          eventType: "str",
+          target: "instances",
+          waitAck: true,
+          ackTimeout: 1000,
+          wires: [["done"]],
+        },
+        {
+          id: "bulk-join",
+          type: "socket-io-room",
+          target: "room",
+          server: "srv",
+          namespace: "/",
+          inRooms: "r",
+          inRoomsType: "str",
+          action: "join",
+          rooms: "s",
+          roomsType: "str",
+          wires: [["done"]],
+        },
+        {
+          id: "list",
+          type: "socket-io-room",
+          target: "room",
+          server: "srv",
+          namespace: "/",
+          inRooms: "",
+          inRoomsType: "str",
+          action: "list",
+          wires: [["done"]],
+        },
         { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
         { id: "done", type: "helper" },
         { id: "caught", type: "helper" },
@@ -203,7 +375,12 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
     assert.deepEqual([yellow.fill, yellow.shape], ["yellow", "ring"]);
     const unreachable = () => warningsOf("srv").filter((w) => /^core\.redis\.down /.test(w));
     assert.equal(unreachable().length, 1, "the outage is in the log, with its reason");
-    assert.match(unreachable()[0], new RegExp(`^core\\.redis\\.down \\{"url":"redis://127\\.0\\.0\\.1:${redisPort}","reason":"[^"]*ECONNREFUSED[^"]*"\\}$`));
+    assert.match(
+      unreachable()[0],
+      new RegExp(
+        `^core\\.redis\\.down \\{"url":"redis://127\\.0\\.0\\.1:${redisPort}","reason":"[^"]*ECONNREFUSED[^"]*"\\}$`,
+      ),
+    );
 
     // Local clients are served: an echo, a join, an emit to their room, a bulk join.
     const url = `http://127.0.0.1:${port}`;
@@ -226,13 +403,27 @@ describe("scale-out in one Node-RED runtime (test helper, real Redis)", function
     helper.getNode("list").receive({ payload: "all" });
     await until(() => caught.length === 2, 3000, "two errors");
     const errors = caught.map((m) => `${m.error.source.id}: ${m.error.message}`).sort();
-    assert.match(errors[0], /^list: core\.redis\.unreachableBecause \{"url":"redis:\/\/[^"]+","reason":"[^"]+","what":"socket-io-room\.errors\.listUnreachable"\}$/);
-    assert.match(errors[1], /^to-others: core\.redis\.unreachableBecause \{"url":"redis:\/\/[^"]+","reason":"[^"]+","what":"socket-io-emit\.errors\.instancesUnreachable"\}$/);
+    assert.match(
+      errors[0],
+      /^list: core\.redis\.unreachableBecause \{"url":"redis:\/\/[^"]+","reason":"[^"]+","what":"socket-io-room\.errors\.listUnreachable"\}$/,
+    );
+    assert.match(
+      errors[1],
+      /^to-others: core\.redis\.unreachableBecause \{"url":"redis:\/\/[^"]+","reason":"[^"]+","what":"socket-io-emit\.errors\.instancesUnreachable"\}$/,
+    );
     // Messages for other instances are counted: one line at once, the rest within 10 s go into the next line.
-    await until(() => warningsOf("srv").some((w) => /^core\.redis\.undelivered(Because)? /.test(w)), 2000, "the count of lost messages");
+    await until(
+      () => warningsOf("srv").some((w) => /^core\.redis\.undelivered(Because)? /.test(w)),
+      2000,
+      "the count of lost messages",
+    );
     helper.getNode("to-room").receive({ payload: "more" });
     await sleep(100);
-    assert.equal(warningsOf("srv").filter((w) => /^core\.redis\.undelivered/.test(w)).length, 1, "one line about lost messages per 10 s");
+    assert.equal(
+      warningsOf("srv").filter((w) => /^core\.redis\.undelivered/.test(w)).length,
+      1,
+      "one line about lost messages per 10 s",
+    );
 
     // Redis starts: the server connects on its own, and says so once.
     redis = await startPrivateRedis({ port: redisPort });

@@ -8,7 +8,11 @@ import { sleep, until } from "./helpers";
 describe("scale-out settings (core)", function () {
   it("leaves a server without scale-out on the in-memory adapter, with the fingerprint it had before scale-out existed", function () {
     const plain = parseServerSettings({ listen: "port", port: 3001 });
-    const memory = parseServerSettings({ listen: "port", port: 3001, adapter: "memory", redisUrl: "redis://elsewhere:1", redisPrefix: "x" }, undefined, { redisPassword: "secret" });
+    const memory = parseServerSettings(
+      { listen: "port", port: 3001, adapter: "memory", redisUrl: "redis://elsewhere:1", redisPrefix: "x" },
+      undefined,
+      { redisPassword: "secret" },
+    );
     assert.equal(plain.scaleOut, undefined);
     assert.equal(memory.scaleOut, undefined);
     // The fingerprint of earlier releases: the settings with the TLS hash, and nothing about an adapter.
@@ -18,30 +22,71 @@ describe("scale-out settings (core)", function () {
   });
 
   it("fills in the Redis defaults, and takes the username and password from the credentials only", function () {
-    const s = parseServerSettings({ listen: "port", port: 1, adapter: "redis" }, undefined, { redisUsername: "app", redisPassword: "pw" });
-    assert.deepEqual(s.scaleOut, { adapter: "redis", url: "redis://127.0.0.1:6379", prefix: "socket.io", username: "app", password: "pw" });
-    const streams = parseServerSettings({ listen: "port", port: 1, adapter: "redis-streams", redisUrl: " rediss://cache.example:6380/2 ", redisPrefix: "chat-app" });
-    assert.deepEqual(streams.scaleOut, { adapter: "redis-streams", url: "rediss://cache.example:6380/2", prefix: "chat-app", username: undefined, password: undefined });
+    const s = parseServerSettings({ listen: "port", port: 1, adapter: "redis" }, undefined, {
+      redisUsername: "app",
+      redisPassword: "pw",
+    });
+    assert.deepEqual(s.scaleOut, {
+      adapter: "redis",
+      url: "redis://127.0.0.1:6379",
+      prefix: "socket.io",
+      username: "app",
+      password: "pw",
+    });
+    const streams = parseServerSettings({
+      listen: "port",
+      port: 1,
+      adapter: "redis-streams",
+      redisUrl: " rediss://cache.example:6380/2 ",
+      redisPrefix: "chat-app",
+    });
+    assert.deepEqual(streams.scaleOut, {
+      adapter: "redis-streams",
+      url: "rediss://cache.example:6380/2",
+      prefix: "chat-app",
+      username: undefined,
+      password: undefined,
+    });
     // A password a flow file might carry is ignored: only the credentials count.
     const fromFlow = parseServerSettings({ listen: "port", port: 1, adapter: "redis", redisPassword: "leaked" });
     assert.equal(fromFlow.scaleOut?.password, undefined);
   });
 
   it("refuses a Redis URL of another scheme, with credentials in it, or with more than a database number, and an unknown adapter", function () {
-    const parse = (extra: Record<string, unknown>) => () => parseServerSettings({ listen: "port", port: 1, adapter: "redis", ...extra });
-    assert.throws(parse({ redisUrl: "http://127.0.0.1:6379" }), { code: "setting.redisScheme", values: { url: "http://127.0.0.1:6379" } });
-    assert.throws(parse({ redisUrl: "redis://user:secret@127.0.0.1:6379" }), { code: "setting.redisCredentials", values: {} });
+    const parse = (extra: Record<string, unknown>) => () =>
+      parseServerSettings({ listen: "port", port: 1, adapter: "redis", ...extra });
+    assert.throws(parse({ redisUrl: "http://127.0.0.1:6379" }), {
+      code: "setting.redisScheme",
+      values: { url: "http://127.0.0.1:6379" },
+    });
+    assert.throws(parse({ redisUrl: "redis://user:secret@127.0.0.1:6379" }), {
+      code: "setting.redisCredentials",
+      values: {},
+    });
     assert.throws(parse({ redisUrl: "redis://:secret@127.0.0.1" }), { code: "setting.redisCredentials" });
-    assert.throws(parse({ redisUrl: "redis://127.0.0.1:6379/cache" }), { code: "setting.redisDatabase", values: { url: "redis://127.0.0.1:6379/cache", example: "redis://127.0.0.1:6379/0" } });
-    assert.throws(parse({ redisUrl: "not a url" }), { code: "setting.redisUrl", values: { url: "not a url", example: "redis://127.0.0.1:6379" } });
+    assert.throws(parse({ redisUrl: "redis://127.0.0.1:6379/cache" }), {
+      code: "setting.redisDatabase",
+      values: { url: "redis://127.0.0.1:6379/cache", example: "redis://127.0.0.1:6379/0" },
+    });
+    assert.throws(parse({ redisUrl: "not a url" }), {
+      code: "setting.redisUrl",
+      values: { url: "not a url", example: "redis://127.0.0.1:6379" },
+    });
     assert.throws(parse({ redisPrefix: "app*" }), { code: "setting.redisPrefix", values: { prefix: "app*" } });
     const adapters = ["memory", "redis", "redis-streams"].map((kind) => new Term(`adapter.${kind}`));
-    assert.throws(() => parseServerSettings({ listen: "port", port: 1, adapter: "kafka" }), { code: "setting.adapter", values: { adapter: "kafka", choices: adapters } });
+    assert.throws(() => parseServerSettings({ listen: "port", port: 1, adapter: "kafka" }), {
+      code: "setting.adapter",
+      values: { adapter: "kafka", choices: adapters },
+    });
   });
 
   it("restarts the server when a Redis setting or credential changes: the fingerprint differs, but holds no password", function () {
     const with_ = (adapter: string, password?: string, prefix?: string) =>
-      fingerprint(parseServerSettings({ listen: "port", port: 1, adapter, redisPrefix: prefix }, undefined, { redisPassword: password }));
+      fingerprint(
+        parseServerSettings({ listen: "port", port: 1, adapter, redisPrefix: prefix }, undefined, {
+          redisPassword: password,
+        }),
+      );
     const a = with_("redis", "first-secret");
     assert.equal(a, with_("redis", "first-secret"));
     assert.notEqual(a, with_("redis", "second-secret"));
@@ -63,7 +108,10 @@ describe("scale-out settings (core)", function () {
 
   it("names the reason of a failed connection, also for a dual-stack AggregateError without a message", function () {
     assert.equal(reasonOf(new Error("connect ECONNREFUSED 127.0.0.1:1")), "connect ECONNREFUSED 127.0.0.1:1");
-    const both = Object.assign(new AggregateError([new Error("connect ECONNREFUSED ::1:1"), new Error("connect ECONNREFUSED 127.0.0.1:1")], ""), { code: "ECONNREFUSED" });
+    const both = Object.assign(
+      new AggregateError([new Error("connect ECONNREFUSED ::1:1"), new Error("connect ECONNREFUSED 127.0.0.1:1")], ""),
+      { code: "ECONNREFUSED" },
+    );
     assert.equal(reasonOf(both), "connect ECONNREFUSED ::1:1");
   });
 });

@@ -2,13 +2,22 @@ import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { next, until } from "./helpers";
 import { forgetPrefix, needsRedis, REDIS_URL, redisKeys, uniquePrefix } from "./redis-tools";
-import { Clients, crashesOf, deployEverywhere, scaleOutFlow, startInstance, stopInstances, type Instance } from "./scale-out-flow";
+import {
+  Clients,
+  crashesOf,
+  deployEverywhere,
+  scaleOutFlow,
+  startInstance,
+  stopInstances,
+  type Instance,
+} from "./scale-out-flow";
 
 type Summary = { id: string; rooms: string[]; data: { instance?: string } };
 type News = ClientSocket & { news: unknown[] };
 
 /** The `data` of every "news" a client got (the flow emits the whole request body). */
-const datas = (c: News): unknown[] => c.news.map((n) => (typeof n === "object" && n !== null ? (n as { data?: unknown }).data : n));
+const datas = (c: News): unknown[] =>
+  c.news.map((n) => (typeof n === "object" && n !== null ? (n as { data?: unknown }).data : n));
 
 describe("two real Node-RED processes with the same flow on one Redis", function () {
   this.timeout(60_000);
@@ -40,7 +49,11 @@ describe("two real Node-RED processes with the same flow on one Redis", function
       });
 
       it("emits from a flow on B reach A's clients: a room, a room except another, a socket id, everyone, and everyone but the sender", async function () {
-        const [inR, inRX, alone] = [await clients.connect(A.ioUrl, ["r"]), await clients.connect(A.ioUrl, ["r", "x"]), await clients.connect(A.ioUrl)];
+        const [inR, inRX, alone] = [
+          await clients.connect(A.ioUrl, ["r"]),
+          await clients.connect(A.ioUrl, ["r", "x"]),
+          await clients.connect(A.ioUrl),
+        ];
         const sender = await clients.connect(B.ioUrl);
         const emitOnB = async (path: string, body: Record<string, unknown>): Promise<void> => {
           assert.equal((await B.post(path, body)).status, 200);
@@ -53,9 +66,17 @@ describe("two real Node-RED processes with the same flow on one Redis", function
         await emitOnB("/emit/rooms", { event: "news", room: alone.id, data: "to one socket id" });
         await until(() => datas(alone).includes("to one socket id"), 3000, "the emit to a socket id on A");
         await emitOnB("/emit/all", { event: "news", data: "to everyone" });
-        await until(() => [inR, inRX, alone, sender].every((c) => datas(c).includes("to everyone")), 3000, "the emit to everyone");
+        await until(
+          () => [inR, inRX, alone, sender].every((c) => datas(c).includes("to everyone")),
+          3000,
+          "the emit to everyone",
+        );
         sender.emit("shout", "from B's client");
-        await until(() => [inR, inRX, alone].every((c) => c.news.includes("from B's client")), 3000, "the broadcast on A");
+        await until(
+          () => [inR, inRX, alone].every((c) => c.news.includes("from B's client")),
+          3000,
+          "the broadcast on A",
+        );
 
         // A last emit to everyone, through the same Redis channel: whatever was not delivered before it never will be.
         await emitOnB("/emit/all", { event: "news", data: "fence" });
@@ -89,7 +110,11 @@ describe("two real Node-RED processes with the same flow on one Redis", function
           { id: a1.id, rooms: [a1.id, "r", "s"], data: { instance: "A" } },
           { id: b1.id, rooms: [b1.id, "r", "s"], data: { instance: "B" } },
         ]);
-        assert.deepEqual((await list(B, "")).map((s) => s.id).sort(), [a1.id, b1.id, bystander.id].sort(), "a blank room lists every socket of every instance");
+        assert.deepEqual(
+          (await list(B, "")).map((s) => s.id).sort(),
+          [a1.id, b1.id, bystander.id].sort(),
+          "a blank room lists every socket of every instance",
+        );
 
         assert.equal((await B.post("/room/leave", { inRoom: "s", room: "r" })).status, 200);
         assert.deepEqual(await poll("r", 0), [], "both left r");
@@ -97,7 +122,10 @@ describe("two real Node-RED processes with the same flow on one Redis", function
         const gone = [next(a1, "disconnect"), next(b1, "disconnect")];
         assert.equal((await B.post("/room/disconnect", { inRoom: "s" })).status, 200);
         assert.deepEqual(await Promise.all(gone), ["io server disconnect", "io server disconnect"]);
-        assert.deepEqual((await list(A, "")).map((s) => s.id), [bystander.id]);
+        assert.deepEqual(
+          (await list(A, "")).map((s) => s.id),
+          [bystander.id],
+        );
         assert.ok(bystander.connected);
       });
 
@@ -109,14 +137,20 @@ describe("two real Node-RED processes with the same flow on one Redis", function
         // An event no instance listens for is not answered in time: a Catch-able error.
         const unanswered = await A.post("/instances", { event: "nobody-listens", payload: 1 });
         assert.equal(unanswered.status, 500);
-        assert.match(unanswered.body.error, /not every other Node-RED instance acknowledged event "nobody-listens" within 1000 ms/);
+        assert.match(
+          unanswered.body.error,
+          /not every other Node-RED instance acknowledged event "nobody-listens" within 1000 ms/,
+        );
       });
     });
   }
 
   it("with Redis Streams and connection state recovery, a client cut off for a moment gets what it missed, even from the other instance", async function () {
     prefix = uniquePrefix();
-    await deployEverywhere([A, B], scaleOutFlow({ adapter: "redis-streams", redisUrl: REDIS_URL, prefix, recovery: true }));
+    await deployEverywhere(
+      [A, B],
+      scaleOutFlow({ adapter: "redis-streams", redisUrl: REDIS_URL, prefix, recovery: true }),
+    );
     const client = await clients.connect(A.ioUrl, ["r"]);
     // The flow answers the HTTP request as it emits: a witness in the room shows when an event is in the stream.
     const witness = await clients.connect(A.ioUrl, ["r"]);

@@ -56,8 +56,25 @@ async function answered(c: ClientSocket, event = "ping", reply = "pong"): Promis
 /** An on node that answers `event` with `reply` to the same socket. */
 function echo(server: string, event = "ping", reply = "pong", suffix = ""): Record<string, unknown>[] {
   return [
-    { id: `on${suffix}`, type: "socket-io-on", server, namespace: "/", listenFor: "event", event, wires: [[`emit${suffix}`]] },
-    { id: `emit${suffix}`, type: "socket-io-emit", server, namespace: "/", event: reply, eventType: "str", target: "socket", wires: [] },
+    {
+      id: `on${suffix}`,
+      type: "socket-io-on",
+      server,
+      namespace: "/",
+      listenFor: "event",
+      event,
+      wires: [[`emit${suffix}`]],
+    },
+    {
+      id: `emit${suffix}`,
+      type: "socket-io-emit",
+      server,
+      namespace: "/",
+      event: reply,
+      eventType: "str",
+      target: "socket",
+      wires: [],
+    },
   ];
 }
 
@@ -155,7 +172,12 @@ describe("socket-io-server on its own port", function () {
   describe("two config nodes on one port", function () {
     it("with the same settings share one server, and the clients of both are served", async function () {
       const port = await freePort();
-      await helper.load(allNodes, [serverConfig(port), serverConfig(port, { id: "srv2" }), ...echo("srv", "ping", "pong", "1"), ...echo("srv2", "ping2", "pong2", "2")]);
+      await helper.load(allNodes, [
+        serverConfig(port),
+        serverConfig(port, { id: "srv2" }),
+        ...echo("srv", "ping", "pong", "1"),
+        ...echo("srv2", "ping2", "pong2", "2"),
+      ]);
       assert.equal(registry.size, 1);
       assert.equal(entryOf("srv"), entryOf("srv2"));
       const url = `http://127.0.0.1:${port}`;
@@ -170,18 +192,33 @@ describe("socket-io-server on its own port", function () {
     ] as const) {
       it(`with another ${what}: the second one reports a clear error naming the first, and the first keeps working`, async function () {
         const port = await freePort();
-        await helper.load(allNodes, [serverConfig(port, { name: "chat server" }), serverConfig(port, { id: "srv2", ...other }), ...echo("srv", "ping", "pong", "1"), ...echo("srv2", "ping2", "pong2", "2")]);
+        await helper.load(allNodes, [
+          serverConfig(port, { name: "chat server" }),
+          serverConfig(port, { id: "srv2", ...other }),
+          ...echo("srv", "ping", "pong", "1"),
+          ...echo("srv2", "ping2", "pong2", "2"),
+        ]);
         await until(() => callsOn("srv2", "error").length > 0, 2000, "an error on the second config node");
         // In the test helper RED._ returns the i18n key, and the core's words show as code and values.
         assert.deepEqual(callsOn("srv2", "error")[0], ["socket-io-server.errors.settings"]);
         const failure = (helper.getNode("srv2") as { failure?: { text: string; status: string } }).failure;
         const setting = Object.keys(other)[0];
-        assert.equal(failure?.text, `core.server.conflictPort {"other":"chat server","settings":["label.${setting}"],"port":${port}}`);
+        assert.equal(
+          failure?.text,
+          `core.server.conflictPort {"other":"chat server","settings":["label.${setting}"],"port":${port}}`,
+        );
         assert.equal(failure?.status, "conflict");
         assert.deepEqual(callsOn("srv", "error"), []);
         // The flow nodes of the refused server say so, briefly.
-        await until(() => callsOn("on2", "status").some(([s]) => (s as { fill?: string }).fill === "red"), 2000, "a red status on the second server's on node");
-        assert.match(String((callsOn("on2", "status").at(-1)?.[0] as { text?: string }).text), /socket-io-server\.status\.conflict$/);
+        await until(
+          () => callsOn("on2", "status").some(([s]) => (s as { fill?: string }).fill === "red"),
+          2000,
+          "a red status on the second server's on node",
+        );
+        assert.match(
+          String((callsOn("on2", "status").at(-1)?.[0] as { text?: string }).text),
+          /socket-io-server\.status\.conflict$/,
+        );
         assert.equal(registry.size, 1);
         await answered(await connected(`http://127.0.0.1:${port}`), "ping", "pong");
       });
@@ -201,8 +238,17 @@ describe("socket-io-server on its own port", function () {
       await new Promise<void>((resolve) => blocker!.listen(port, resolve));
       await helper.load(allNodes, [serverConfig(port), ...echo("srv")]);
       const inUse = `core.server.portInUse {"port":${port}}`;
-      await until(() => callsOn("srv", "error").some(([m]) => m === inUse), 2000, "an 'already in use' error naming the port");
-      const portInUse = (id: string) => () => callsOn(id, "status").some(([s]) => (s as { fill?: string }).fill === "red" && /socket-io-server\.status\.portInUse$/.test(String((s as { text?: string }).text)));
+      await until(
+        () => callsOn("srv", "error").some(([m]) => m === inUse),
+        2000,
+        "an 'already in use' error naming the port",
+      );
+      const portInUse = (id: string) => () =>
+        callsOn(id, "status").some(
+          ([s]) =>
+            (s as { fill?: string }).fill === "red" &&
+            /socket-io-server\.status\.portInUse$/.test(String((s as { text?: string }).text)),
+        );
       await until(portInUse("on"), 2000, "a red 'port in use' status on the on node");
       await until(portInUse("emit"), 2000, "a red 'port in use' status on the emit node");
 
@@ -228,7 +274,13 @@ describe("socket-io-server on its own port", function () {
     it("ping, buffer size and connection-state recovery reach the Socket.IO server", async function () {
       const port = await freePort();
       await helper.load(allNodes, [
-        serverConfig(port, { pingInterval: 5000, pingTimeout: 4000, maxHttpBufferSize: 2048, recovery: true, recoveryDuration: 30000 }),
+        serverConfig(port, {
+          pingInterval: 5000,
+          pingTimeout: 4000,
+          maxHttpBufferSize: 2048,
+          recovery: true,
+          recoveryDuration: 30000,
+        }),
         ...echo("srv"),
       ]);
       await connected(`http://127.0.0.1:${port}`);
@@ -243,11 +295,32 @@ describe("socket-io-server on its own port", function () {
       const port = await freePort();
       await helper.load(allNodes, [
         serverConfig(port, { recovery: true }),
-        { id: "on", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "event", event: "ping", wires: [["emit"]] },
+        {
+          id: "on",
+          type: "socket-io-on",
+          server: "srv",
+          namespace: "/",
+          listenFor: "event",
+          event: "ping",
+          wires: [["emit"]],
+        },
         // A broadcast carries the offset the client hands back when it reconnects.
-        { id: "emit", type: "socket-io-emit", server: "srv", namespace: "/", event: "news", eventType: "str", target: "all", wires: [] },
+        {
+          id: "emit",
+          type: "socket-io-emit",
+          server: "srv",
+          namespace: "/",
+          event: "news",
+          eventType: "str",
+          target: "all",
+          wires: [],
+        },
       ]);
-      const c = await connected(`http://127.0.0.1:${port}`, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+      const c = await connected(`http://127.0.0.1:${port}`, {
+        reconnection: true,
+        reconnectionDelay: 50,
+        reconnectionDelayMax: 100,
+      });
       const id = c.id;
       c.emit("ping", 1);
       assert.equal(await next(c, "news"), 1);
@@ -270,7 +343,9 @@ describe("socket-io-server on its own port", function () {
 
     it("the advanced options JSON is merged last", async function () {
       const port = await freePort();
-      await helper.load(allNodes, [serverConfig(port, { pingInterval: 5000, options: '{"pingInterval": 1234, "connectTimeout": 7000}' })]);
+      await helper.load(allNodes, [
+        serverConfig(port, { pingInterval: 5000, options: '{"pingInterval": 1234, "connectTimeout": 7000}' }),
+      ]);
       const { io } = entryOf("srv");
       assert.equal(io.engine.opts.pingInterval, 1234);
       assert.equal(io._opts.connectTimeout, 7000);
@@ -286,7 +361,25 @@ describe("socket-io-server on its own port", function () {
       dir = mkdtempSync(join(tmpdir(), "socket-io-tls-"));
       cert = join(dir, "cert.pem");
       key = join(dir, "key.pem");
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-subj",
+          "/CN=localhost",
+          "-days",
+          "1",
+          "-keyout",
+          key,
+          "-out",
+          cert,
+        ],
+        { stdio: "ignore" },
+      );
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -295,7 +388,18 @@ describe("socket-io-server on its own port", function () {
       await helper.load(
         [...allNodes, tlsConfigNode],
         [
-          { id: "tls", type: "tls-config", cert, key, ca: "", certname: "cert.pem", keyname: "key.pem", caname: "", servername: "", verifyservercert: false },
+          {
+            id: "tls",
+            type: "tls-config",
+            cert,
+            key,
+            ca: "",
+            certname: "cert.pem",
+            keyname: "key.pem",
+            caname: "",
+            servername: "",
+            verifyservercert: false,
+          },
           serverConfig(port, { usetls: true, tls: "tls" }),
           ...echo("srv"),
         ],
@@ -312,14 +416,22 @@ describe("socket-io-server on its own port", function () {
 });
 
 describe("socket-io-server on Node-RED's own HTTP server", function () {
-  const noderedServer = (): Record<string, unknown> => ({ id: "srv", type: "socket-io-server", listen: "nodered", path: "/socket.io", corsOrigins: "*" });
+  const noderedServer = (): Record<string, unknown> => ({
+    id: "srv",
+    type: "socket-io-server",
+    listen: "nodered",
+    path: "/socket.io",
+    corsOrigins: "*",
+  });
   /** Node-RED's HTTP server in the test helper. */
   const httpServer = (): http.Server => (helper as { _server: http.Server })._server;
 
   beforeEach(async function () {
     await helper.startServer();
     // A route of Node-RED's own, to show that its other requests still reach it.
-    (helper as { _app: { get(path: string, fn: (req: unknown, res: { send(body: string): void }) => void): void } })._app.get("/hello", (_req, res) => res.send("hello from Node-RED"));
+    (
+      helper as { _app: { get(path: string, fn: (req: unknown, res: { send(body: string): void }) => void): void } }
+    )._app.get("/hello", (_req, res) => res.send("hello from Node-RED"));
   });
   afterEach(async function () {
     await cleanup();

@@ -25,7 +25,10 @@ const onEvent = (id: string, event: string, wires: string[][]): Record<string, u
   wires,
 });
 
-const onConnection = (id: string, wires: string[][]): Record<string, unknown> => ({ ...onEvent(id, "", wires), listenFor: "connection" });
+const onConnection = (id: string, wires: string[][]): Record<string, unknown> => ({
+  ...onEvent(id, "", wires),
+  listenFor: "connection",
+});
 
 const fn = (id: string, func: string, wires: string[][]): Record<string, unknown> => ({
   id,
@@ -60,11 +63,31 @@ describe("msg.socket", function () {
     await load([
       serverConfig(port),
       onEvent("onGo", "go", [["greet", "joinR1"]]),
-      { id: "greet", type: "socket-io-emit", server: "srv", namespace: "/", event: "greeted", eventType: "str", target: "socket", wires: [] },
+      {
+        id: "greet",
+        type: "socket-io-emit",
+        server: "srv",
+        namespace: "/",
+        event: "greeted",
+        eventType: "str",
+        target: "socket",
+        wires: [],
+      },
       { id: "joinR1", type: "socket-io-room", action: "join", rooms: "r1", roomsType: "str", wires: [["hJoined"]] },
       helperNode("hJoined"),
       onEvent("onNews", "news", [["toR1"]]),
-      { id: "toR1", type: "socket-io-emit", server: "srv", namespace: "/", event: "headline", eventType: "str", target: "rooms", rooms: "r1", roomsType: "str", wires: [] },
+      {
+        id: "toR1",
+        type: "socket-io-emit",
+        server: "srv",
+        namespace: "/",
+        event: "headline",
+        eventType: "str",
+        target: "rooms",
+        rooms: "r1",
+        roomsType: "str",
+        wires: [],
+      },
     ]);
     const errors = ["onGo", "greet", "joinR1", "toR1"].flatMap((id) => errorsOf(id));
     const joined = collect("hJoined");
@@ -103,7 +126,18 @@ describe("msg.socket", function () {
         fn("second", second, [["hOut"]]),
         helperNode("hOut"),
         onEvent("onNews", "news", [["toF2"]]),
-        { id: "toF2", type: "socket-io-emit", server: "srv", namespace: "/", event: "headline", eventType: "str", target: "rooms", rooms: "f2", roomsType: "str", wires: [] },
+        {
+          id: "toF2",
+          type: "socket-io-emit",
+          server: "srv",
+          namespace: "/",
+          event: "headline",
+          eventType: "str",
+          target: "rooms",
+          rooms: "f2",
+          roomsType: "str",
+          wires: [],
+        },
       ],
       [functionNode],
     );
@@ -115,7 +149,11 @@ describe("msg.socket", function () {
     assert.deepEqual(await direct, { inF1: true, x: 1 });
     await until(() => out.length === 1, 2000, "the second function's msg");
     // Objects made inside the function sandbox have that context's prototypes: compare as JSON.
-    assert.deepEqual(JSON.parse(JSON.stringify(out[0].payload)), { rooms: [c.id, "f1", "f2"].sort(), data: { x: 1, y: 2 }, connected: true });
+    assert.deepEqual(JSON.parse(JSON.stringify(out[0].payload)), {
+      rooms: [c.id, "f1", "f2"].sort(),
+      data: { x: 1, y: 2 },
+      connected: true,
+    });
 
     const live = out[0].socket.live;
     assert.deepEqual([...live.rooms].sort(), [c.id, "f1", "f2"].sort());
@@ -152,7 +190,11 @@ describe("msg.socket", function () {
     const port = await freePort();
     await load([serverConfig(port), onConnection("onConn", [["hConn"]]), helperNode("hConn")]);
     const conns = collect("hConn");
-    const c = await connected(`http://127.0.0.1:${port}`, { auth: { user: "u1" }, query: { q: "1" }, extraHeaders: { "x-test": "yes" } });
+    const c = await connected(`http://127.0.0.1:${port}`, {
+      auth: { user: "u1" },
+      query: { q: "1" },
+      extraHeaders: { "x-test": "yes" },
+    });
     await until(() => conns.length === 1, 2000, "the connection msg");
     const copy = cloneMessage(conns[0]).socket;
     assert.deepEqual(Object.keys(copy).sort(), ["id", "namespace", "serverKey"]);
@@ -185,14 +227,20 @@ describe("msg.socket", function () {
       c.disconnect();
     };
     // Five at a time, in order: the last five leave last.
-    for (let i = 0; i < count; i += 5) await Promise.all([0, 1, 2, 3, 4].filter((k) => i + k < count).map((k) => leave(i + k)));
-    await until(() => conns.length === count && conns.every((m) => m.socket.connected === false), 3000, "every disconnect");
+    for (let i = 0; i < count; i += 5)
+      await Promise.all([0, 1, 2, 3, 4].filter((k) => i + k < count).map((k) => leave(i + k)));
+    await until(
+      () => conns.length === count && conns.every((m) => m.socket.connected === false),
+      3000,
+      "every disconnect",
+    );
     assert.ok(Date.now() - began < RETIRED_MS, `${count} clients left within ${RETIRED_MS} ms`);
     const usage = SocketHandle.retiredUsage();
     assert.ok(usage.bytes <= RETIRED_BYTES, `${usage.bytes} bytes kept`);
     assert.ok(usage.bytes > RETIRED_BYTES - 4 * 2 * big.length, `${usage.bytes} bytes kept: the bound is filled`);
     assert.ok(usage.count < count, `${usage.count} of ${count} departed sockets kept`);
-    const byN = (n: number): Record<string, any> => conns.find((m) => m.socket.handshake.headers["x-n"] === String(n)) ?? {};
+    const byN = (n: number): Record<string, any> =>
+      conns.find((m) => m.socket.handshake.headers["x-n"] === String(n)) ?? {};
     assert.ok(byN(count - 1).socket, "the latest departure is kept");
     assert.deepEqual(conns[0].socket.handshake.headers, {}, "one of the first five to leave is not");
   });
@@ -206,7 +254,10 @@ describe("msg.socket", function () {
       ");",
       "return null;",
     ].join("\n");
-    await load([serverConfig(port), onEvent("onGo", "go", [["ask"]]), fn("ask", ask, [["hOut"]]), helperNode("hOut")], [functionNode]);
+    await load(
+      [serverConfig(port), onEvent("onGo", "go", [["ask"]]), fn("ask", ask, [["hOut"]]), helperNode("hOut")],
+      [functionNode],
+    );
     const out = collect("hOut");
     const c = await connected(`http://127.0.0.1:${port}`);
     c.on("q", (x: number, cb: (answer: string) => void) => cb(`answer to ${x}`));
@@ -221,8 +272,25 @@ describe("msg.socket", function () {
       [
         serverConfig(port),
         onEvent("onGo", "go", [["joinR1"]]),
-        { id: "joinR1", type: "socket-io-room", action: "join", rooms: "r1", roomsType: "str", wires: [["dbg", "hOut"]] },
-        { id: "dbg", type: "debug", active: true, tosidebar: true, console: false, tostatus: false, complete: "true", targetType: "full", wires: [] },
+        {
+          id: "joinR1",
+          type: "socket-io-room",
+          action: "join",
+          rooms: "r1",
+          roomsType: "str",
+          wires: [["dbg", "hOut"]],
+        },
+        {
+          id: "dbg",
+          type: "debug",
+          active: true,
+          tosidebar: true,
+          console: false,
+          tostatus: false,
+          complete: "true",
+          targetType: "full",
+          wires: [],
+        },
         helperNode("hOut"),
       ],
       [debugNode],
@@ -264,7 +332,15 @@ describe("msg.socket", function () {
       serverConfig(port),
       { ...onConnection("onConn", [["hConn"]]), z: "tab" },
       { id: "hConn", type: "helper", z: "tab" },
-      { id: "joinR1", type: "socket-io-room", z: "tab", action: "join", rooms: "r1", roomsType: "str", wires: [["hJoined"]] },
+      {
+        id: "joinR1",
+        type: "socket-io-room",
+        z: "tab",
+        action: "join",
+        rooms: "r1",
+        roomsType: "str",
+        wires: [["hJoined"]],
+      },
       { id: "hJoined", type: "helper", z: "tab" },
       { id: "catcher", type: "catch", z: "tab", scope: null, uncaught: false, wires: [["hCaught"]] },
       { id: "hCaught", type: "helper", z: "tab" },
@@ -293,7 +369,11 @@ describe("msg.socket", function () {
     assert.equal(msg.socket.live, undefined);
     assert.deepEqual([...msg.socket.rooms], []);
     // No answer can come from a client that has gone.
-    assert.throws(() => msg.socket.timeout(100), { name: "Error", code: "socket.gone", values: { id, namespace: "/" } });
+    assert.throws(() => msg.socket.timeout(100), {
+      name: "Error",
+      code: "socket.gone",
+      values: { id, namespace: "/" },
+    });
     // "Everyone but this socket" still means something, shortly after it has gone.
     const left = next(other, "left");
     msg.socket.broadcast.emit("left", id);

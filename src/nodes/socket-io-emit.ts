@@ -45,7 +45,8 @@ export = function (RED: NodeAPI): void {
     try {
       if (!isBlank(def.namespace)) {
         namespaceSetting = checkNamespace(def.namespace);
-        if (!namespaceSetting) throw new Error(RED._("socket-io-emit.errors.badNamespace", { namespace: String(def.namespace) }));
+        if (!namespaceSetting)
+          throw new Error(RED._("socket-io-emit.errors.badNamespace", { namespace: String(def.namespace) }));
       }
       const ackTimeout = Number(def.ackTimeout ?? 5000);
       if (def.waitAck && target !== "ack") {
@@ -59,14 +60,21 @@ export = function (RED: NodeAPI): void {
       };
       const fixedEvent = !def.eventType || def.eventType === "str" ? String(def.event ?? "").trim() : "";
       if (target === "instances" && RESERVED_INSTANCE_EVENTS.includes(fixedEvent)) {
-        throw new Error(RED._("socket-io-emit.errors.reservedInstanceEvent", { event: fixedEvent, reserved: RESERVED_INSTANCE_EVENTS.join(", ") }));
+        throw new Error(
+          RED._("socket-io-emit.errors.reservedInstanceEvent", {
+            event: fixedEvent,
+            reserved: RESERVED_INSTANCE_EVENTS.join(", "),
+          }),
+        );
       }
       // Fixed room settings of the target in use are checked now rather than on the first msg.
       if (usesRooms && !readPerMessage(def.roomsType)) toRoomList(read.rooms({}), roomsLabel);
       if (usesRooms && !readPerMessage(def.exceptType)) toRoomList(read.except({}), exceptLabel);
     } catch (err) {
       kit.refuse(err);
-      node.on("input", (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => kit.fail(err, done, "badSetting"));
+      node.on("input", (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) =>
+        kit.fail(err, done, "badSetting"),
+      );
       return;
     }
 
@@ -85,15 +93,20 @@ export = function (RED: NodeAPI): void {
         if (!entry && to !== "socket" && to !== "broadcast" && to !== "ack") {
           throw new Error(RED._("socket-io-emit.errors.noServer"));
         }
-        const namespace = to === "all" || to === "rooms" || to === "instances" ? namespaceFor(RED, "socket-io-emit", entry!, namespaceSetting, msg.namespace).nsp : undefined;
+        const namespace =
+          to === "all" || to === "rooms" || to === "instances"
+            ? namespaceFor(RED, "socket-io-emit", entry!, namespaceSetting, msg.namespace).nsp
+            : undefined;
         if (to === "instances") {
           // The in-memory adapter only warns on the console that it cannot: say it here, catchably.
           if (!entry!.redis) throw new Error(RED._("socket-io-emit.errors.instancesNeedRedis"));
           // Nothing reaches the other instances while Redis is down: the msg fails (and is counted).
-          if (!entry!.redis.reachable) throw entry!.redis.unreachableError(RED._("socket-io-emit.errors.instancesUnreachable"));
+          if (!entry!.redis.reachable)
+            throw entry!.redis.unreachableError(RED._("socket-io-emit.errors.instancesUnreachable"));
         }
         const event = pick(read.event(msg), msg.event);
-        if (msg.args !== undefined && !Array.isArray(msg.args)) throw new Error(RED._("socket-io-emit.errors.argsType", { kind: String(kindOf(msg.args)) }));
+        if (msg.args !== undefined && !Array.isArray(msg.args))
+          throw new Error(RED._("socket-io-emit.errors.argsType", { kind: String(kindOf(msg.args)) }));
         const request: EmitRequest = {
           target: to,
           namespace,

@@ -15,7 +15,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const kit = new FlowNodeKit(RED, node);
-    const defaultMessage = typeof def.errMsg === "string" && def.errMsg.trim() !== "" ? def.errMsg.trim() : REFUSALS.unauthorized;
+    const defaultMessage =
+      typeof def.errMsg === "string" && def.errMsg.trim() !== "" ? def.errMsg.trim() : REFUSALS.unauthorized;
 
     node.on("input", (msg: NodeMessageInFlow, _send, done) => {
       if (typeof msg.next !== "function") {
@@ -24,7 +25,8 @@ export = function (RED: NodeAPI): void {
       }
       kit.succeeded();
       const next = msg.next as NextFn;
-      const message = msg.errMsg === undefined || msg.errMsg === null || msg.errMsg === "" ? defaultMessage : String(msg.errMsg);
+      const message =
+        msg.errMsg === undefined || msg.errMsg === null || msg.errMsg === "" ? defaultMessage : String(msg.errMsg);
       const result = msg.payload === true ? next() : next(new RefusedError(message, msg.errData));
       if (result === "already-answered" || result === "timed-out") {
         node.warn(RED._(`socket-io-middleware-end.warn.${result === "timed-out" ? "late" : "twice"}`));

@@ -69,7 +69,8 @@ export = function (RED: NodeAPI): void {
       guard(config.occupied, namespace!);
       return;
     }
-    const ready = (): void => status.set(ok(RED._("socket-io-middleware-start.status.ready", { namespace: namespace! })));
+    const ready = (): void =>
+      status.set(ok(RED._("socket-io-middleware-start.status.ready", { namespace: namespace! })));
     const link = linkServer(RED, node, def.server, status, ready);
     kit.onClose(link.unlink);
     if (!link.entry) return;
@@ -81,7 +82,9 @@ export = function (RED: NodeAPI): void {
       node.warn(RED._("socket-io-middleware-start.warn.connectTimeout", { seconds, connectTimeout: connectTimeoutMs }));
     }
     // One line per interval for connections the flow did not decide in time, however many there are.
-    const timeouts = new RateLimitedReport((count) => node.warn(RED._("socket-io-middleware-start.warn.timeout", { count, seconds })));
+    const timeouts = new RateLimitedReport((count) =>
+      node.warn(RED._("socket-io-middleware-start.warn.timeout", { count, seconds })),
+    );
     kit.onClose(() => timeouts.stop());
     const step: MiddlewareStep = {
       id: node.id,

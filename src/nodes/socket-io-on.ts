@@ -1,6 +1,14 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
 import type { ServerEntry } from "./core/server-entry";
-import { LIFECYCLE_EVENTS, RESERVED_INSTANCE_EVENTS, ROOM_EVENTS, type LifecycleEvent, type RoomEvent, type RoutedEvent, type Topic } from "./core/event-router";
+import {
+  LIFECYCLE_EVENTS,
+  RESERVED_INSTANCE_EVENTS,
+  ROOM_EVENTS,
+  type LifecycleEvent,
+  type RoomEvent,
+  type RoutedEvent,
+  type Topic,
+} from "./core/event-router";
 import { FlowNodeKit } from "./lib/flow-node-kit";
 import { checkNamespace, linkServer, serverStatus } from "./lib/server-link";
 import { useCatalog } from "./lib/wording";
@@ -16,7 +24,8 @@ interface OnDef extends NodeDef {
 /** The topic a node listens for, or undefined when its settings name none. */
 function topicOf(def: OnDef): Topic | undefined {
   const what = def.listenFor || "event";
-  if ((LIFECYCLE_EVENTS as readonly string[]).includes(what)) return { kind: "lifecycle", name: what as LifecycleEvent };
+  if ((LIFECYCLE_EVENTS as readonly string[]).includes(what))
+    return { kind: "lifecycle", name: what as LifecycleEvent };
   if ((ROOM_EVENTS as readonly string[]).includes(what)) return { kind: "room", name: what as RoomEvent };
   if (what === "any") return { kind: "any-client" };
   const name = typeof def.event === "string" ? def.event.trim() : "";
@@ -59,11 +68,20 @@ export = function (RED: NodeAPI): void {
     const namespace = checkNamespace(def.namespace);
     const topic = topicOf(def);
     if (!namespace || !topic) {
-      kit.refuse(RED._(namespace ? "socket-io-on.errors.noEvent" : "socket-io-on.errors.badNamespace", { namespace: String(def.namespace) }));
+      kit.refuse(
+        RED._(namespace ? "socket-io-on.errors.noEvent" : "socket-io-on.errors.badNamespace", {
+          namespace: String(def.namespace),
+        }),
+      );
       return;
     }
     if (topic.kind === "instance" && RESERVED_INSTANCE_EVENTS.includes(topic.name)) {
-      kit.refuse(RED._("socket-io-on.errors.reservedInstanceEvent", { event: topic.name, reserved: RESERVED_INSTANCE_EVENTS.join(", ") }));
+      kit.refuse(
+        RED._("socket-io-on.errors.reservedInstanceEvent", {
+          event: topic.name,
+          reserved: RESERVED_INSTANCE_EVENTS.join(", "),
+        }),
+      );
       return;
     }
     // Built only when the throttled status is really set: a burst of connections translates one text.

@@ -46,7 +46,11 @@ export = function (RED: NodeAPI): void {
     let settingsError: unknown;
     try {
       if (!actions.includes(action)) {
-        const key = SOCKET_ACTIONS.includes(action) ? "socketOnly" : ROOM_ACTIONS.includes(action) ? "roomOnly" : "badAction";
+        const key = SOCKET_ACTIONS.includes(action)
+          ? "socketOnly"
+          : ROOM_ACTIONS.includes(action)
+            ? "roomOnly"
+            : "badAction";
         throw new Error(RED._(`socket-io-room.errors.${key}`, { action }));
       }
       readRooms = settingReader(RED, node, def.rooms ?? "", def.roomsType);
@@ -56,7 +60,8 @@ export = function (RED: NodeAPI): void {
         if (!readPerMessage(def.inRoomsType)) toRoomList(readInRooms({}), inRoomsLabel);
         if (!isBlank(def.namespace)) {
           namespaceSetting = checkNamespace(def.namespace);
-          if (!namespaceSetting) throw new Error(RED._("socket-io-room.errors.badNamespace", { namespace: String(def.namespace) }));
+          if (!namespaceSetting)
+            throw new Error(RED._("socket-io-room.errors.badNamespace", { namespace: String(def.namespace) }));
         }
       }
     } catch (err) {
@@ -85,14 +90,18 @@ export = function (RED: NodeAPI): void {
      * left (a page reload): it is in no room any more, so there is nothing to do and nothing to report.
      */
     const onSocket = async (msg: NodeMessageInFlow): Promise<boolean> => {
-      if (!SocketHandle.is(msg.socket)) throw new Error(RED._("socket-io-room.errors.noSocket", { kind: String(kindOf(msg.socket)) }));
+      if (!SocketHandle.is(msg.socket))
+        throw new Error(RED._("socket-io-room.errors.noSocket", { kind: String(kindOf(msg.socket)) }));
       // Read first: a bad msg.room is the flow's fault whether or not the client is still there.
       const rooms = needsRooms ? roomsFor(msg) : [];
       const socket = msg.socket.live;
       if (!socket) return false;
       if (action === "join") await socket.join(rooms);
       // Every socket stays in the room named after its id: that is how it is reached directly.
-      else await Promise.all((action === "leave" ? rooms : [...socket.rooms].filter((r) => r !== socket.id)).map((r) => socket.leave(r)));
+      else
+        await Promise.all(
+          (action === "leave" ? rooms : [...socket.rooms].filter((r) => r !== socket.id)).map((r) => socket.leave(r)),
+        );
       return true;
     };
 
@@ -107,7 +116,8 @@ export = function (RED: NodeAPI): void {
       else if (action === "disconnect") members.disconnect(def.close === true);
       else {
         // A list without the other instances' sockets would look complete: it fails instead.
-        if (entry.redis && !entry.redis.reachable) throw entry.redis.unreachableError(RED._("socket-io-room.errors.listUnreachable"));
+        if (entry.redis && !entry.redis.reachable)
+          throw entry.redis.unreachableError(RED._("socket-io-room.errors.listUnreachable"));
         try {
           msg.payload = await members.list();
         } catch (err) {

@@ -23,7 +23,10 @@ interface TlsConfigNode extends Node {
 
 /** What a server without a name is called in the log: its own port, or Node-RED's server, and a path of its own. */
 function unnamed(RED: NodeAPI, def: ServerDef): string {
-  const base = def.listen === "nodered" ? RED._(`${SHARED}.unnamed.nodered`) : RED._(`${SHARED}.unnamed.port`, { port: String(def.port ?? "") });
+  const base =
+    def.listen === "nodered"
+      ? RED._(`${SHARED}.unnamed.nodered`)
+      : RED._(`${SHARED}.unnamed.port`, { port: String(def.port ?? "") });
   const path = typeof def.path === "string" ? def.path.trim() : "";
   return path && path !== "/socket.io" ? `${base} ${path}` : base;
 }
@@ -48,19 +51,29 @@ export = function (RED: NodeAPI): void {
         tlsNode.addTLSOptions(tls);
       }
       const settings = parseServerSettings(def, tls, (node.credentials ?? {}) as ServerCredentials);
-      if (settings.recovery && settings.scaleOut?.adapter === "redis") node.warn(RED._("socket-io-server.warn.recoveryNeedsStreams"));
+      if (settings.recovery && settings.scaleOut?.adapter === "redis")
+        node.warn(RED._("socket-io-server.warn.recoveryNeedsStreams"));
       node.entry = registry.acquire(node.id, settings, {
         gate: deployGateOf(RED.events),
         log,
         nodeRedServer: RED.server,
         httpGuard: settings.httpNodeSecurity ? httpNodeGuard(RED, node, log) : undefined,
       });
-      const where = settings.listen === "port" ? RED._("socket-io-server.unnamed.port", { port: String(settings.port) }) : RED._("socket-io-server.log.noderedServer");
+      const where =
+        settings.listen === "port"
+          ? RED._("socket-io-server.unnamed.port", { port: String(settings.port) })
+          : RED._("socket-io-server.log.noderedServer");
       // A server taken over from the last deploy, or shared with another config node, is already
       // up: only changes seen from here on are worth a log line.
-      let said = node.entry.state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : "";
+      let said =
+        node.entry.state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : "";
       unwatch = node.entry.watchState((state, error) => {
-        const line = state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : state === "error" ? failureOf(error).text : "";
+        const line =
+          state === "listening"
+            ? RED._("socket-io-server.log.listening", { where, path: settings.path })
+            : state === "error"
+              ? failureOf(error).text
+              : "";
         if (!line || line === said) return;
         said = line;
         if (state === "error") node.error(line);

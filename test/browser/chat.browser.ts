@@ -38,7 +38,8 @@ describe("the chat example in Chromium", function () {
     await page.press("#input", "Enter");
   }
 
-  const shows = (page: Page, text: string) => page.locator("#messages li", { hasText: text }).waitFor({ timeout: 10_000 });
+  const shows = (page: Page, text: string) =>
+    page.locator("#messages li", { hasText: text }).waitFor({ timeout: 10_000 });
   const count = (page: Page, text: string) => page.locator("#messages li", { hasText: text }).count();
 
   it("deploys every example without an error in the runtime's log", function () {
@@ -92,7 +93,10 @@ describe("the chat example in Chromium", function () {
     await page.waitForTimeout(500);
     const tab = await page.locator("#red-ui-workspace-tabs li.red-ui-tab.active").textContent();
     assert.match(String(tab), /chat room/);
-    await page.locator("#red-ui-workspace-chart .red-ui-flow-node-status-label", { hasText: "2 clients" }).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator("#red-ui-workspace-chart .red-ui-flow-node-status-label", { hasText: "2 clients" })
+      .first()
+      .waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(ARTIFACTS, "editor.png") });
     for (const chat of chats) await chat.close();
   });

@@ -10,7 +10,9 @@ export const ARTIFACTS = join(__dirname, "..", "artifacts");
 /** Launches Debian's headless Chromium, or fails saying how to install it. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's with "apt-get install -y chromium" (this test never downloads a browser)`);
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: install Debian's with "apt-get install -y chromium" (this test never downloads a browser)`,
+    );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({

@@ -15,7 +15,14 @@ import { redisAnswers, START_REDIS, underCi } from "../redis-ping";
 import { ARTIFACTS, launchChromium } from "./chromium";
 
 const MODULE = packageJson().name;
-const OUR_TYPES = ["socket-io-server", "socket-io-on", "socket-io-emit", "socket-io-room", "socket-io-middleware-start", "socket-io-middleware-end"];
+const OUR_TYPES = [
+  "socket-io-server",
+  "socket-io-on",
+  "socket-io-emit",
+  "socket-io-room",
+  "socket-io-middleware-start",
+  "socket-io-middleware-end",
+];
 /** A message key the editor or the runtime did not translate. */
 const RAW_KEY = /socket-io-[\w-]+\.\w|socket-io-on\.status/;
 /** The longest status text that fits under a node. */
@@ -54,7 +61,8 @@ describe("the package in the editor (Chromium)", function () {
     this.timeout(30_000);
     browser = await launchChromium();
     redis = await redisAnswers();
-    if (!redis && underCi()) throw new Error(`${NEEDS_REDIS} needs the shared Redis under CI (start one: ${START_REDIS})`);
+    if (!redis && underCi())
+      throw new Error(`${NEEDS_REDIS} needs the shared Redis under CI (start one: ${START_REDIS})`);
   });
 
   after(async function () {
@@ -79,7 +87,11 @@ describe("the package in the editor (Chromium)", function () {
           nodeRed: version.pkg,
           env: OLD_FLOW_ENV,
           // No catalogue or update check: the editor would fetch them from the internet.
-          settings: { ...OLD_FLOW_SETTINGS, telemetry: { enabled: false }, editorTheme: { tours: false, palette: { catalogues: [] } } },
+          settings: {
+            ...OLD_FLOW_SETTINGS,
+            telemetry: { enabled: false },
+            editorTheme: { tours: false, palette: { catalogues: [] } },
+          },
         });
         page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
         page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
@@ -96,7 +108,12 @@ describe("the package in the editor (Chromium)", function () {
         for (const c of clients.splice(0)) c.disconnect();
         connectErrors.clear();
         if (this.currentTest?.state === "failed") {
-          await page.screenshot({ path: join(ARTIFACTS, `editor-${version.pkg}-${this.currentTest.title.replace(/\W+/g, "-").slice(0, 60)}.png`) });
+          await page.screenshot({
+            path: join(
+              ARTIFACTS,
+              `editor-${version.pkg}-${this.currentTest.title.replace(/\W+/g, "-").slice(0, 60)}.png`,
+            ),
+          });
           // A dialog or notification left open would fail the next test too: start it afresh.
           await page.reload();
           await editorReady();
@@ -106,7 +123,13 @@ describe("the package in the editor (Chromium)", function () {
 
       /** Waits until the editor has loaded our node types and shows its workspace. */
       async function editorReady(): Promise<void> {
-        await page.waitForFunction(() => (window as unknown as RedWindow).RED?.nodes?.getType?.("socket-io-on") && document.querySelector("#red-ui-header-button-deploy"), null, { timeout: 30_000 });
+        await page.waitForFunction(
+          () =>
+            (window as unknown as RedWindow).RED?.nodes?.getType?.("socket-io-on") &&
+            document.querySelector("#red-ui-header-button-deploy"),
+          null,
+          { timeout: 30_000 },
+        );
         await page.locator("#red-ui-workspace-chart svg").first().waitFor({ timeout: 10_000 });
       }
 
@@ -164,7 +187,11 @@ describe("the package in the editor (Chromium)", function () {
           RED.nodes.dirty(true);
           RED.view.redraw(true);
         });
-        assert.equal(await deploy("clearing the workspace"), undefined, "the editor warned at the deploy of an empty workspace");
+        assert.equal(
+          await deploy("clearing the workspace"),
+          undefined,
+          "the editor warned at the deploy of an empty workspace",
+        );
       }
 
       /**
@@ -173,11 +200,18 @@ describe("the package in the editor (Chromium)", function () {
        * once the deploy succeeded.
        */
       async function deploy(what: string): Promise<string | undefined> {
-        const posted = page.waitForResponse((r) => r.url().endsWith("/flows") && r.request().method() === "POST", { timeout: 15_000 });
+        const posted = page.waitForResponse((r) => r.url().endsWith("/flows") && r.request().method() === "POST", {
+          timeout: 15_000,
+        });
         posted.catch(() => undefined);
-        const warning = page.locator(".red-ui-notification", { has: page.locator("#red-ui-deploy-dialog-confirm-deploy-deploy") });
+        const warning = page.locator(".red-ui-notification", {
+          has: page.locator("#red-ui-deploy-dialog-confirm-deploy-deploy"),
+        });
         await page.click("#red-ui-header-button-deploy");
-        const first = await Promise.race([posted.then(() => "deployed"), warning.waitFor({ state: "visible", timeout: 15_000 }).then(() => "warning")]);
+        const first = await Promise.race([
+          posted.then(() => "deployed"),
+          warning.waitFor({ state: "visible", timeout: 15_000 }).then(() => "warning"),
+        ]);
         if (first === "warning") {
           const text = await warning.innerText();
           await warning.getByRole("button", { name: /cancel/i }).click();
@@ -185,7 +219,12 @@ describe("the package in the editor (Chromium)", function () {
         }
         const res = await posted;
         assert.equal(res.status(), 200, `${what}: POST /flows answered ${res.status()} ${await res.text()}`);
-        await page.locator(".red-ui-notification", { hasText: await page.evaluate(() => (window as unknown as RedWindow).RED._("deploy.successfulDeploy")) }).last().waitFor({ timeout: 10_000 });
+        await page
+          .locator(".red-ui-notification", {
+            hasText: await page.evaluate(() => (window as unknown as RedWindow).RED._("deploy.successfulDeploy")),
+          })
+          .last()
+          .waitFor({ timeout: 10_000 });
         return undefined;
       }
 
@@ -212,7 +251,9 @@ describe("the package in the editor (Chromium)", function () {
        */
       async function confirmImport(what: string): Promise<void> {
         const before = await nodeCount();
-        const importCopy = page.locator(".red-ui-notification button", { hasText: await page.evaluate(() => (window as unknown as RedWindow).RED._("clipboard.import.importCopy")) });
+        const importCopy = page.locator(".red-ui-notification button", {
+          hasText: await page.evaluate(() => (window as unknown as RedWindow).RED._("clipboard.import.importCopy")),
+        });
         await page.click("#red-ui-clipboard-dialog-ok");
         const deadline = Date.now() + 10_000;
         for (;;) {
@@ -229,7 +270,10 @@ describe("the package in the editor (Chromium)", function () {
         await openImport();
         await page.click("#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a");
         const tree = page.locator("#red-ui-clipboard-dialog-import-tab-examples");
-        const label = (text: string) => tree.locator(".red-ui-treeList-label", { has: page.locator(".red-ui-treeList-label-text", { hasText: new RegExp(`^${text}$`) }) });
+        const label = (text: string) =>
+          tree.locator(".red-ui-treeList-label", {
+            has: page.locator(".red-ui-treeList-label-text", { hasText: new RegExp(`^${text}$`) }),
+          });
         await label(MODULE).waitFor({ timeout: 5000 });
         if (!(await label(name).isVisible())) await label(MODULE).click();
         await label(name).click();
@@ -250,25 +294,38 @@ describe("the package in the editor (Chromium)", function () {
       async function invalidNodes(what: string): Promise<string[]> {
         const nodes = await ourNodes();
         assert.ok(nodes.length > 0, `${what}: no node of ours was imported`);
-        return nodes.filter((n) => !n.valid).map((n) => `${n.type} ${n.id} "${n.label}": ${JSON.stringify(n.validationErrors)}`);
+        return nodes
+          .filter((n) => !n.valid)
+          .map((n) => `${n.type} ${n.id} "${n.label}": ${JSON.stringify(n.validationErrors)}`);
       }
 
       /** A socket.io client to each namespace of an on node that no middleware guards, so that its status counts one client. */
-      function connectClients(nodes: NodeReport[], middlewareNodes: Array<{ server?: string; namespace?: string }>): string[] {
+      function connectClients(
+        nodes: NodeReport[],
+        middlewareNodes: Array<{ server?: string; namespace?: string }>,
+      ): string[] {
         const servers = new Map(nodes.filter((n) => n.type === "socket-io-server").map((n) => [n.id, n]));
         const counted: string[] = [];
         const seen = new Set<string>();
         for (const on of nodes.filter((n) => n.type === "socket-io-on")) {
           const server = servers.get(on.server ?? "");
           const namespace = on.namespace || "/";
-          if (!server || middlewareNodes.some((m) => m.server === on.server && (m.namespace || "/") === namespace)) continue;
+          if (!server || middlewareNodes.some((m) => m.server === on.server && (m.namespace || "/") === namespace))
+            continue;
           counted.push(on.id);
           const key = `${on.server} ${namespace}`;
           if (seen.has(key)) continue;
           seen.add(key);
           const base = server.listen === "nodered" ? red.url : `http://127.0.0.1:${server.port}`;
           // A server on its own port may still be starting (reaching Redis first): the client retries.
-          const c = ioClient(base + (namespace === "/" ? "" : namespace), { path: server.path || "/socket.io", transports: ["websocket"], forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200, reconnectionAttempts: 50 });
+          const c = ioClient(base + (namespace === "/" ? "" : namespace), {
+            path: server.path || "/socket.io",
+            transports: ["websocket"],
+            forceNew: true,
+            reconnectionDelay: 100,
+            reconnectionDelayMax: 200,
+            reconnectionAttempts: 50,
+          });
           c.on("connect_error", (err) => connectErrors.set(key, err.message));
           c.on("connect", () => connectErrors.delete(key));
           clients.push(c);
@@ -299,17 +356,28 @@ describe("the package in the editor (Chromium)", function () {
           if (counted.every((id) => countsOne(latest.find((n) => n.id === id)?.status))) break;
           await page.waitForTimeout(100);
         }
-        const errors = red.output().slice(logFrom).split("\n").filter((l) => /\[error\]/.test(l));
+        const errors = red
+          .output()
+          .slice(logFrom)
+          .split("\n")
+          .filter((l) => /\[error\]/.test(l));
         assert.deepEqual(errors, [], `${what}: the runtime logged errors after the deploy`);
         const wrong: string[] = [];
         for (const n of latest) {
           if (RAW_KEY.test(n.label)) wrong.push(`${n.type} ${n.id}: label "${n.label}" is a message key`);
-          if (n.status !== undefined && RAW_KEY.test(n.status)) wrong.push(`${n.type} ${n.id}: status "${n.status}" is a message key`);
-          if (n.status !== undefined && n.status.length > MAX_STATUS) wrong.push(`${n.type} ${n.id}: status "${n.status}" is longer than ${MAX_STATUS}`);
-          if (counted.includes(n.id) && !countsOne(n.status)) wrong.push(`${n.type} ${n.id}: status "${n.status ?? ""}" does not count the one client connected (clients that did not connect: ${JSON.stringify([...connectErrors])})`);
+          if (n.status !== undefined && RAW_KEY.test(n.status))
+            wrong.push(`${n.type} ${n.id}: status "${n.status}" is a message key`);
+          if (n.status !== undefined && n.status.length > MAX_STATUS)
+            wrong.push(`${n.type} ${n.id}: status "${n.status}" is longer than ${MAX_STATUS}`);
+          if (counted.includes(n.id) && !countsOne(n.status))
+            wrong.push(
+              `${n.type} ${n.id}: status "${n.status ?? ""}" does not count the one client connected (clients that did not connect: ${JSON.stringify([...connectErrors])})`,
+            );
         }
         // What the canvas itself shows for the flow in view.
-        for (const text of await page.locator("#red-ui-workspace-chart .red-ui-flow-node-status-label").allInnerTexts()) {
+        for (const text of await page
+          .locator("#red-ui-workspace-chart .red-ui-flow-node-status-label")
+          .allInnerTexts()) {
           if (RAW_KEY.test(text) || text.length > MAX_STATUS) wrong.push(`canvas status "${text}"`);
         }
         assert.deepEqual(wrong, [], `${what}: labels and statuses after the deploy`);
@@ -328,14 +396,20 @@ describe("the package in the editor (Chromium)", function () {
             if (type === "socket-io-server") RED.editor.editConfig("", type, id);
             else RED.editor.edit(RED.nodes.node(id));
           }, n);
-          const cancel = page.locator(n.type === "socket-io-server" ? "#node-config-dialog-cancel" : "#node-dialog-cancel");
+          const cancel = page.locator(
+            n.type === "socket-io-server" ? "#node-config-dialog-cancel" : "#node-dialog-cancel",
+          );
           await cancel.waitFor({ state: "visible", timeout: 5000 });
           // Node-RED's tray resizes its panes on timers for about 350 ms after it opens, then raises
           // the editor stack to z-index 13. Cancelling before then makes Node-RED 3.1's own
           // description pane resize after it was destroyed ("reading 'resize'" of null), so wait.
-          await page.waitForFunction(() => document.getElementById("red-ui-editor-stack")?.style.zIndex === "13", null, {
-            timeout: 5000,
-          });
+          await page.waitForFunction(
+            () => document.getElementById("red-ui-editor-stack")?.style.zIndex === "13",
+            null,
+            {
+              timeout: 5000,
+            },
+          );
           await cancel.dispatchEvent("click");
           await page.locator(".red-ui-tray").waitFor({ state: "detached", timeout: 5000 });
           noNewProblems(`${what}: after opening and cancelling the dialog of ${n.type} ${n.id} "${n.label}"`);
@@ -346,7 +420,20 @@ describe("the package in the editor (Chromium)", function () {
       const distinctNodes = (): Promise<Array<{ id: string; type: string; label: string }>> =>
         page.evaluate((types) => {
           const RED = (window as unknown as RedWindow).RED;
-          const SHAPE = ["listen", "usetls", "recovery", "adapter", "listenFor", "target", "action", "eventType", "roomsType", "exceptType", "inRoomsType", "waitAck"];
+          const SHAPE = [
+            "listen",
+            "usetls",
+            "recovery",
+            "adapter",
+            "listenFor",
+            "target",
+            "action",
+            "eventType",
+            "roomsType",
+            "exceptType",
+            "inRoomsType",
+            "waitAck",
+          ];
           const all: any[] = [];
           RED.nodes.eachConfig((n: any) => {
             all.push(n);
@@ -363,11 +450,19 @@ describe("the package in the editor (Chromium)", function () {
               seen.add(key);
               return true;
             })
-            .map((n) => ({ id: n.id as string, type: n.type as string, label: RED.utils.getNodeLabel(n, "") as string }));
+            .map((n) => ({
+              id: n.id as string,
+              type: n.type as string,
+              label: RED.utils.getNodeLabel(n, "") as string,
+            }));
         }, OUR_TYPES);
 
       /** Clears, imports, checks validity, deploys and checks what the deploy shows; optionally the dialogs. */
-      async function importCase(what: string, doImport: () => Promise<void>, opts: { dialogs?: "all" | "distinct" } = {}): Promise<void> {
+      async function importCase(
+        what: string,
+        doImport: () => Promise<void>,
+        opts: { dialogs?: "all" | "distinct" } = {},
+      ): Promise<void> {
         await clearWorkspace();
         noNewProblems("before the import");
         await doImport();
@@ -375,7 +470,11 @@ describe("the package in the editor (Chromium)", function () {
         noNewProblems(`${what}: importing`);
         const logFrom = red.output().length;
         const warning = await deploy(what);
-        assert.deepEqual({ invalid, warning }, { invalid: [], warning: undefined }, `${what}: nodes of ours that open invalid, and the warning the editor showed at Deploy`);
+        assert.deepEqual(
+          { invalid, warning },
+          { invalid: [], warning: undefined },
+          `${what}: nodes of ours that open invalid, and the warning the editor showed at Deploy`,
+        );
         await assertDeployedLooksRight(what, logFrom);
         noNewProblems(`${what}: deploying`);
         if (opts.dialogs) await openEveryDialog(what, opts.dialogs === "distinct");
@@ -402,12 +501,16 @@ describe("the package in the editor (Chromium)", function () {
         const settings = flow.name.startsWith("settings-");
         it(`the old flow ${flow.name} pasted into Import > Clipboard: valid, deploys without the warning, labels and statuses translated${settings ? ", every dialog opens" : ""}`, async function () {
           if (flow.name === NEEDS_REDIS && !redis) {
-            console.log(`\n  !!!!! ${NEEDS_REDIS} IS LEFT OUT: no Redis answers on 127.0.0.1:6379 (start one: ${START_REDIS}) !!!!!\n`);
+            console.log(
+              `\n  !!!!! ${NEEDS_REDIS} IS LEFT OUT: no Redis answers on 127.0.0.1:6379 (start one: ${START_REDIS}) !!!!!\n`,
+            );
             this.skip();
           }
           this.timeout(120_000);
           const nodes = fillIn(flow.nodes, await placeholderValues([flow.nodes]));
-          await importCase(`old flow ${flow.name}`, () => importText(flow.name, nodes), { dialogs: settings ? "distinct" : undefined });
+          await importCase(`old flow ${flow.name}`, () => importText(flow.name, nodes), {
+            dialogs: settings ? "distinct" : undefined,
+          });
         });
       }
 
@@ -419,10 +522,16 @@ describe("the package in the editor (Chromium)", function () {
             const RED = (window as unknown as RedWindow).RED;
             RED.sidebar.help.show(t);
             const def = RED.nodes.getType(t);
-            return String(typeof def.paletteLabel === "function" ? def.paletteLabel.call(def) : (def.paletteLabel ?? t));
+            return String(
+              typeof def.paletteLabel === "function" ? def.paletteLabel.call(def) : (def.paletteLabel ?? t),
+            );
           }, type);
           // The Help sidebar's section: its title, then the help text.
-          const section = page.locator(".red-ui-help", { has: page.locator("> h1.red-ui-help-title", { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }) });
+          const section = page.locator(".red-ui-help", {
+            has: page.locator("> h1.red-ui-help-title", {
+              hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`),
+            }),
+          });
           await section.waitFor({ timeout: 5000 });
           assert.doesNotMatch(title, RAW_KEY, `the help title (palette label) of ${type}`);
           const body = section.locator("> .red-ui-help");
@@ -432,7 +541,9 @@ describe("the package in the editor (Chromium)", function () {
           assert.doesNotMatch(text, RAW_KEY, `the help of ${type} shows a message key`);
           noNewProblems(`showing the help of ${type}`);
         }
-        const palette = await page.locator(".red-ui-palette-node[data-palette-type^='socket-io-'] .red-ui-palette-label").allInnerTexts();
+        const palette = await page
+          .locator(".red-ui-palette-node[data-palette-type^='socket-io-'] .red-ui-palette-label")
+          .allInnerTexts();
         assert.equal(palette.length, OUR_TYPES.length - 1, `palette entries of ours: ${JSON.stringify(palette)}`);
         for (const text of palette) assert.doesNotMatch(text, RAW_KEY, "a palette label is a message key");
       });

@@ -33,7 +33,8 @@ async function startPrefixProxy(port: number): Promise<PrefixProxy> {
     open.add(socket);
     socket.once("close", () => open.delete(socket));
   };
-  const strip = (url: string | undefined): string | undefined => (url?.startsWith(PREFIX + "/") ? url.slice(PREFIX.length) : undefined);
+  const strip = (url: string | undefined): string | undefined =>
+    url?.startsWith(PREFIX + "/") ? url.slice(PREFIX.length) : undefined;
   const requests: string[] = [];
   const upgrades: string[] = [];
 
@@ -41,10 +42,13 @@ async function startPrefixProxy(port: number): Promise<PrefixProxy> {
     const path = strip(req.url);
     if (path === undefined) return void res.writeHead(404).end();
     requests.push(req.url!);
-    const upstream = http.request({ host: "127.0.0.1", port, method: req.method, path, headers: req.headers, agent: false }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      { host: "127.0.0.1", port, method: req.method, path, headers: req.headers, agent: false },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
   });
@@ -110,11 +114,16 @@ describe("the example pages in Chromium, directly and behind a proxy with a path
 
   /** The transport the page's `socket` uses, once it is a WebSocket (Chromium upgrades from polling). */
   async function upgraded(page: Page): Promise<string> {
-    await page.waitForFunction('typeof socket === "object" && socket.connected && socket.io.engine.transport.name === "websocket"', null, { timeout: 10_000 });
+    await page.waitForFunction(
+      'typeof socket === "object" && socket.connected && socket.io.engine.transport.name === "websocket"',
+      null,
+      { timeout: 10_000 },
+    );
     return page.evaluate<string>("socket.io.engine.transport.name");
   }
 
-  const shows = (page: Page, text: string) => page.locator("li", { hasText: text }).first().waitFor({ timeout: 10_000 });
+  const shows = (page: Page, text: string) =>
+    page.locator("li", { hasText: text }).first().waitFor({ timeout: 10_000 });
 
   async function openChat(base: string, name: string): Promise<Page> {
     const page = await browser!.newPage({ viewport: { width: 640, height: 400 } });
@@ -143,9 +152,18 @@ describe("the example pages in Chromium, directly and behind a proxy with a path
 
   it("chat at /prefix/chat behind the proxy: two pages exchange a message, over a WebSocket through the prefix", async function () {
     await chatAt(proxy!.url);
-    assert.ok(proxy!.requests.includes(`${PREFIX}/socket.io/socket.io.js`), `socket.io.js not loaded through the prefix: ${proxy!.requests.join(" ")}`);
-    assert.ok(proxy!.requests.some((url) => url.startsWith(`${PREFIX}/socket.io/?`)), "no polling request through the prefix");
-    assert.ok(proxy!.upgrades.some((url) => url.startsWith(`${PREFIX}/socket.io/?`) && url.includes("transport=websocket")), "no WebSocket upgrade through the prefix");
+    assert.ok(
+      proxy!.requests.includes(`${PREFIX}/socket.io/socket.io.js`),
+      `socket.io.js not loaded through the prefix: ${proxy!.requests.join(" ")}`,
+    );
+    assert.ok(
+      proxy!.requests.some((url) => url.startsWith(`${PREFIX}/socket.io/?`)),
+      "no polling request through the prefix",
+    );
+    assert.ok(
+      proxy!.upgrades.some((url) => url.startsWith(`${PREFIX}/socket.io/?`) && url.includes("transport=websocket")),
+      "no WebSocket upgrade through the prefix",
+    );
   });
 
   it("echo at /prefix/echo behind the proxy: both acknowledgements arrive, over a WebSocket", async function () {

@@ -19,7 +19,19 @@ describe("a new emit node wired after an on node (Chromium)", function () {
     await red.deploy([
       { id: "t1", type: "tab", label: "reply", disabled: false, info: "" },
       { id: "srv", type: "socket-io-server", name: "", listen: "nodered", path: "/socket.io", serveClient: false },
-      { id: "on-ping", type: "socket-io-on", z: "t1", x: 160, y: 120, server: "srv", namespace: "/", listenFor: "event", event: "ping", privateRooms: false, wires: [[]] },
+      {
+        id: "on-ping",
+        type: "socket-io-on",
+        z: "t1",
+        x: 160,
+        y: 120,
+        server: "srv",
+        namespace: "/",
+        listenFor: "event",
+        event: "ping",
+        privateRooms: false,
+        wires: [[]],
+      },
     ]);
     browser = await launchChromium();
   });
@@ -42,7 +54,9 @@ describe("a new emit node wired after an on node (Chromium)", function () {
     page.on("pageerror", (err) => pageErrors.push(err.message));
     await page.goto(`${red!.url}/`);
     const canvas = "#red-ui-workspace-chart";
-    await page.locator(`${canvas} .red-ui-flow-node-status-label`, { hasText: "0 clients" }).waitFor({ timeout: 30_000 });
+    await page
+      .locator(`${canvas} .red-ui-flow-node-status-label`, { hasText: "0 clients" })
+      .waitFor({ timeout: 30_000 });
 
     // Drag "socket.io emit" from the palette onto the canvas, right of the on node.
     const paletteEmit = page.locator('.red-ui-palette-node[data-palette-type="socket-io-emit"]');
@@ -82,9 +96,12 @@ describe("a new emit node wired after an on node (Chromium)", function () {
     await page.mouse.down();
     await page.mouse.move(inPort.x, inPort.y, { steps: 15 });
     await page.mouse.up();
-    const wired = await page.evaluate(() => (window as unknown as { RED: any }).RED.nodes.node("on-ping").wires?.length ?? 0);
+    const wired = await page.evaluate(
+      () => (window as unknown as { RED: any }).RED.nodes.node("on-ping").wires?.length ?? 0,
+    );
     const links = await page.evaluate(
-      (id) => (window as unknown as { RED: any }).RED.nodes.filterLinks({ source: { id: "on-ping" }, target: { id } }).length,
+      (id) =>
+        (window as unknown as { RED: any }).RED.nodes.filterLinks({ source: { id: "on-ping" }, target: { id } }).length,
       emitId[0],
     );
     assert.equal(links, 1, `the on node is wired to the emit node (wires: ${wired})`);

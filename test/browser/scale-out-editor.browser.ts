@@ -45,7 +45,19 @@ describe("the server's Scale-out settings in the editor (Chromium)", function ()
         tls: "",
         options: "",
       },
-      { id: "on-conn", type: "socket-io-on", z: "t1", x: 200, y: 100, server: "srv", namespace: "/", listenFor: "connection", event: "", privateRooms: false, wires: [[]] },
+      {
+        id: "on-conn",
+        type: "socket-io-on",
+        z: "t1",
+        x: 200,
+        y: 100,
+        server: "srv",
+        namespace: "/",
+        listenFor: "connection",
+        event: "",
+        privateRooms: false,
+        wires: [[]],
+      },
     ]);
     browser = await launchChromium();
   });
@@ -59,7 +71,8 @@ describe("the server's Scale-out settings in the editor (Chromium)", function ()
   it("a user picks Redis Streams, types the URL, prefix and password, and deploys: the node goes green with redis, and the password is kept out of flows.json", async function () {
     const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${red!.url}/`);
-    const status = (text: string) => page.locator("#red-ui-workspace-chart .red-ui-flow-node-status-label", { hasText: text }).first();
+    const status = (text: string) =>
+      page.locator("#red-ui-workspace-chart .red-ui-flow-node-status-label", { hasText: text }).first();
     await status("0 clients").waitFor({ timeout: 30_000 });
     /** The properties of the server config node that the editor finds invalid. */
     const invalidProperties = () =>
@@ -72,7 +85,13 @@ describe("the server's Scale-out settings in the editor (Chromium)", function ()
     assert.deepEqual(await invalidProperties(), [], "a server saved before Scale-out existed opens as valid");
 
     // Double-clicking the server in the on node's dialog does this: the config node's own dialog.
-    await page.evaluate(() => (window as unknown as { RED: { editor: { editConfig(...a: string[]): void } } }).RED.editor.editConfig("", "socket-io-server", "srv"));
+    await page.evaluate(() =>
+      (window as unknown as { RED: { editor: { editConfig(...a: string[]): void } } }).RED.editor.editConfig(
+        "",
+        "socket-io-server",
+        "srv",
+      ),
+    );
     await page.locator('a[href="#socket-io-server-tab-scaleout"]').click();
     const url = page.locator("#node-config-input-redisUrl");
     assert.equal(await url.isVisible(), false, "the Redis settings are hidden while Scale-out is none");
@@ -81,7 +100,10 @@ describe("the server's Scale-out settings in the editor (Chromium)", function ()
     await url.fill(redis!.url);
     await page.fill("#node-config-input-redisPrefix", "editor-test");
     await page.fill("#node-config-input-redisPassword", PASSWORD);
-    await page.locator(".red-ui-tray").last().screenshot({ path: join(ARTIFACTS, "server-scale-out.png") });
+    await page
+      .locator(".red-ui-tray")
+      .last()
+      .screenshot({ path: join(ARTIFACTS, "server-scale-out.png") });
     await page.click("#node-config-dialog-ok");
     assert.deepEqual(await invalidProperties(), [], "the server's settings are valid in the editor");
     await page.click("#red-ui-header-button-deploy");
@@ -93,7 +115,11 @@ describe("the server's Scale-out settings in the editor (Chromium)", function ()
       await page.screenshot({ path: join(ARTIFACTS, "editor-scale-out-failed.png") });
       throw new Error(`${(err as Error).message}\nNode-RED's log:\n${red!.output()}`);
     }
-    const client = ioClient(`http://127.0.0.1:${ioPort}`, { transports: ["websocket"], reconnection: false, forceNew: true });
+    const client = ioClient(`http://127.0.0.1:${ioPort}`, {
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
     try {
       await next(client, "connect", 5000);
       await status("1 client · redis").waitFor({ timeout: 5000 });
@@ -104,10 +130,16 @@ describe("the server's Scale-out settings in the editor (Chromium)", function ()
 
     const flows = readFileSync(join(red!.userDir, "flows.json"), "utf8");
     const server = (JSON.parse(flows) as Array<Record<string, unknown>>).find((n) => n.id === "srv")!;
-    assert.deepEqual([server.adapter, server.redisUrl, server.redisPrefix], ["redis-streams", redis!.url, "editor-test"]);
+    assert.deepEqual(
+      [server.adapter, server.redisUrl, server.redisPrefix],
+      ["redis-streams", redis!.url, "editor-test"],
+    );
     assert.ok(!flows.includes(PASSWORD), "the password is in flows.json");
     // credentialSecret is off in the test's settings, so the credentials file is plain JSON.
-    const credentials = JSON.parse(readFileSync(join(red!.userDir, "flows_cred.json"), "utf8")) as Record<string, Record<string, string>>;
+    const credentials = JSON.parse(readFileSync(join(red!.userDir, "flows_cred.json"), "utf8")) as Record<
+      string,
+      Record<string, string>
+    >;
     assert.equal(credentials.srv?.redisPassword, PASSWORD);
   });
 });

@@ -2,7 +2,16 @@ import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
 import { freePort, sleep, until, type FlowNode } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { canaryNodes, closeRawConnections, logLines, rawWebSocket, startCanary, type Canary, type CanaryReport, type RawConnection } from "./attack-kit";
+import {
+  canaryNodes,
+  closeRawConnections,
+  logLines,
+  rawWebSocket,
+  startCanary,
+  type Canary,
+  type CanaryReport,
+  type RawConnection,
+} from "./attack-kit";
 
 // Finding 6, held buffers: what an unfinished binary-attachment packet may hold is bounded in count
 // (10 attachments), bytes (Max buffer size for all of them) and time (10 s).
@@ -14,9 +23,39 @@ const ATTACKERS = 30;
 function flow(ioPort: number): FlowNode[] {
   return [
     { id: "tab", type: "tab", label: "attack" },
-    { id: "srv", type: "socket-io-server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*", maxHttpBufferSize: MAX_BUFFER },
-    { id: "on", type: "socket-io-on", z: "tab", x: 100, y: 100, server: "srv", namespace: "/", listenFor: "event", event: "ev", wires: [["ack"]] },
-    { id: "ack", type: "socket-io-emit", z: "tab", x: 300, y: 100, server: "srv", namespace: "/", target: "ack", event: "", wires: [] },
+    {
+      id: "srv",
+      type: "socket-io-server",
+      listen: "port",
+      port: ioPort,
+      path: "/socket.io",
+      corsOrigins: "*",
+      maxHttpBufferSize: MAX_BUFFER,
+    },
+    {
+      id: "on",
+      type: "socket-io-on",
+      z: "tab",
+      x: 100,
+      y: 100,
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "ev",
+      wires: [["ack"]],
+    },
+    {
+      id: "ack",
+      type: "socket-io-emit",
+      z: "tab",
+      x: 300,
+      y: 100,
+      server: "srv",
+      namespace: "/",
+      target: "ack",
+      event: "",
+      wires: [],
+    },
     ...canaryNodes("srv"),
   ];
 }
@@ -33,7 +72,8 @@ function binaryHeader(announced: number): string {
  * JavaScript (no bufferutil here). ws reads these two fields for every frame.
  */
 function zeroMask(conn: RawConnection): void {
-  const sender = (conn.ws as unknown as { _sender: { _generateMask?: (mask: Buffer) => void; _maskBuffer?: Buffer } })._sender;
+  const sender = (conn.ws as unknown as { _sender: { _generateMask?: (mask: Buffer) => void; _maskBuffer?: Buffer } })
+    ._sender;
   sender._generateMask = (mask) => mask.fill(0);
   sender._maskBuffer = Buffer.alloc(4);
 }
@@ -69,7 +109,9 @@ async function sendFrames(conns: RawConnection[], frame: Buffer, count: number):
 /** Emits "ev" and resolves with every argument of the answer. */
 function ask(client: ClientSocket, ...args: unknown[]): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
-    client.timeout(5000).emit("ev", ...args, (err: Error | null, ...answer: unknown[]) => (err ? reject(err) : resolve(answer)));
+    client
+      .timeout(5000)
+      .emit("ev", ...args, (err: Error | null, ...answer: unknown[]) => (err ? reject(err) : resolve(answer)));
   });
 }
 
@@ -121,7 +163,10 @@ describe("security: binary attachments a packet may hold", function () {
     const report = await canaryReport();
     const warnings = logLines(nr.output(), "warn", /more than 10 attachments/);
     assert.equal(warnings.length, 1, nr.output());
-    assert.match(warnings[0], /1 client disconnected: a binary packet announcing more than 10 attachments; latest from 127\.0\.0\.1\./);
+    assert.match(
+      warnings[0],
+      /1 client disconnected: a binary packet announcing more than 10 attachments; latest from 127\.0\.0\.1\./,
+    );
     assert.equal(logLines(nr.output(), "error").length, 0, nr.output());
     assert.ok(report.p99 < 500, `canary p99 ${report.p99.toFixed(1)} ms`);
   });
@@ -140,7 +185,10 @@ describe("security: binary attachments a packet may hold", function () {
     assert.ok(heapAfter - heapBefore < 50 * MB, `heap and buffers after GC grew by ${MiB(heapAfter - heapBefore)}`);
     const warnings = logLines(nr.output(), "warn", /more than the Max buffer size/);
     assert.equal(warnings.length, 1, nr.output());
-    assert.match(warnings[0], /disconnected: a binary packet whose attachments add up to more than the Max buffer size of 2000000 bytes; latest from 127\.0\.0\.1\. Raise Max buffer size on the server node/);
+    assert.match(
+      warnings[0],
+      /disconnected: a binary packet whose attachments add up to more than the Max buffer size of 2000000 bytes; latest from 127\.0\.0\.1\. Raise Max buffer size on the server node/,
+    );
     assert.ok(report.p99 < 500, `canary p99 ${report.p99.toFixed(1)} ms`);
   });
 
@@ -158,7 +206,10 @@ describe("security: binary attachments a packet may hold", function () {
       await sleep(200);
       heapHolding = await heldAfterGc(nr);
     }
-    assert.ok(heapHolding - heapBefore > 40 * MB, `the attack holds memory while waiting (${MiB(heapHolding - heapBefore)})`);
+    assert.ok(
+      heapHolding - heapBefore > 40 * MB,
+      `the attack holds memory while waiting (${MiB(heapHolding - heapBefore)})`,
+    );
     assert.ok(
       conns.every((c) => !c.gone),
       "no connection is closed before the time bound",
@@ -172,12 +223,19 @@ describe("security: binary attachments a packet may hold", function () {
     assert.ok(heapAfter - heapBefore < 50 * MB, `heap and buffers after GC grew by ${MiB(heapAfter - heapBefore)}`);
     const warnings = logLines(nr.output(), "warn", /still missing attachments/);
     assert.equal(warnings.length, 1, nr.output());
-    assert.match(warnings[0], /disconnected: a binary packet still missing attachments after 10 s; latest from 127\.0\.0\.1\./);
+    assert.match(
+      warnings[0],
+      /disconnected: a binary packet still missing attachments after 10 s; latest from 127\.0\.0\.1\./,
+    );
     assert.ok(report.p99 < 500, `canary p99 ${report.p99.toFixed(1)} ms`);
   });
 
   it("a socket.io client's events with several Buffers within the limits still round-trip through a flow", async function () {
-    const client: ClientSocket = ioClient(`http://127.0.0.1:${ioPort}`, { transports: ["websocket"], reconnection: false, forceNew: true });
+    const client: ClientSocket = ioClient(`http://127.0.0.1:${ioPort}`, {
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         client.once("connect", () => resolve());

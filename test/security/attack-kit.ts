@@ -11,8 +11,30 @@ import type { FlowNode } from "../helpers";
 /** The nodes that answer the canary: an on node for "canary" wired to an emit node replying to the ack. */
 export function canaryNodes(server = "srv", z = "tab", namespace = "/"): FlowNode[] {
   return [
-    { id: "canary-on", type: "socket-io-on", z, x: 100, y: 300, server, namespace, listenFor: "event", event: "canary", wires: [["canary-ack"]] },
-    { id: "canary-ack", type: "socket-io-emit", z, x: 300, y: 300, server, namespace, target: "ack", event: "", wires: [] },
+    {
+      id: "canary-on",
+      type: "socket-io-on",
+      z,
+      x: 100,
+      y: 300,
+      server,
+      namespace,
+      listenFor: "event",
+      event: "canary",
+      wires: [["canary-ack"]],
+    },
+    {
+      id: "canary-ack",
+      type: "socket-io-emit",
+      z,
+      x: 300,
+      y: 300,
+      server,
+      namespace,
+      target: "ack",
+      event: "",
+      wires: [],
+    },
   ];
 }
 
@@ -44,7 +66,13 @@ export function closeCanaries(): void {
  * the attack and stop it after; an answer that never came counts as 10 s.
  */
 export async function startCanary(url: string, path = "/socket.io"): Promise<Canary> {
-  const socket: ClientSocket = ioClient(url, { path, transports: ["websocket"], reconnection: true, forceNew: true, timeout: 5000 });
+  const socket: ClientSocket = ioClient(url, {
+    path,
+    transports: ["websocket"],
+    reconnection: true,
+    forceNew: true,
+    timeout: 5000,
+  });
   canaries.add(socket);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the canary did not connect within 5 s")), 5000);
@@ -90,9 +118,16 @@ export interface RawConnection {
 const opened = new Set<WebSocket>();
 
 /** Opens a raw WebSocket to Engine.IO at `port` (no Socket.IO client in between). Answers pings. */
-export function rawWebSocket(port: number, path = "/socket.io", headers: Record<string, string> = {}): Promise<RawConnection> {
+export function rawWebSocket(
+  port: number,
+  path = "/socket.io",
+  headers: Record<string, string> = {},
+): Promise<RawConnection> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}/?EIO=4&transport=websocket`, { headers, maxPayload: 64 * 1024 * 1024 });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}/?EIO=4&transport=websocket`, {
+      headers,
+      maxPayload: 64 * 1024 * 1024,
+    });
     opened.add(ws);
     const frames: string[] = [];
     const closed = new Promise<number>((res) => ws.once("close", (code) => res(code)));
@@ -135,7 +170,12 @@ export function closeRawConnections(): void {
 }
 
 /** Sends `count` frames in batches, yielding between batches so the test's own timers still run. */
-export async function sendMany(conn: RawConnection, count: number, frame: (i: number) => string | Buffer, batch = 500): Promise<number> {
+export async function sendMany(
+  conn: RawConnection,
+  count: number,
+  frame: (i: number) => string | Buffer,
+  batch = 500,
+): Promise<number> {
   let sent = 0;
   while (sent < count && conn.isOpen()) {
     const n = Math.min(batch, count - sent);
@@ -174,7 +214,11 @@ export async function counts(adminUrl: string): Promise<Record<string, number>> 
 }
 
 /** The counts, once `ready` holds for them or `ms` have passed (the caller asserts on what came). */
-export async function countsWhen(adminUrl: string, ready: (c: Record<string, any>) => boolean, ms: number): Promise<Record<string, any>> {
+export async function countsWhen(
+  adminUrl: string,
+  ready: (c: Record<string, any>) => boolean,
+  ms: number,
+): Promise<Record<string, any>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const c = await counts(adminUrl);

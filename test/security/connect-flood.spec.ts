@@ -2,7 +2,17 @@ import { strict as assert } from "node:assert";
 import { io as ioClient } from "socket.io-client";
 import { freePort, sleep, until, type FlowNode } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { canaryNodes, closeRawConnections, counterEndpoint, countingFunction, counts, logLines, rawWebSocket, sendMany, startCanary } from "./attack-kit";
+import {
+  canaryNodes,
+  closeRawConnections,
+  counterEndpoint,
+  countingFunction,
+  counts,
+  logLines,
+  rawWebSocket,
+  sendMany,
+  startCanary,
+} from "./attack-kit";
 
 // Finding 4: one connection's CONNECT packets, and its token guesses, cost the flow at most one
 // middleware run at a time, and a connection that keeps being refused is closed.
@@ -12,7 +22,18 @@ function flow(ioPort: number, decide: string, timeout = 2): FlowNode[] {
   return [
     { id: "tab", type: "tab", label: "attack" },
     { id: "srv", type: "socket-io-server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*" },
-    { id: "start", type: "socket-io-middleware-start", z: "tab", x: 100, y: 100, server: "srv", namespace: "/guarded", timeout, order: 0, wires: [["count"]] },
+    {
+      id: "start",
+      type: "socket-io-middleware-start",
+      z: "tab",
+      x: 100,
+      y: 100,
+      server: "srv",
+      namespace: "/guarded",
+      timeout,
+      order: 0,
+      wires: [["count"]],
+    },
     countingFunction("count", "runs", decide, "tab", ["end"]),
     { id: "end", type: "socket-io-middleware-end", z: "tab", x: 500, y: 100, errMsg: "", wires: [] },
     ...canaryNodes("srv"),
@@ -53,13 +74,20 @@ describe("security: connect amplification and token guessing", function () {
     const warnings = logLines(nr.output(), "warn", /\[socket-io-/);
     assert.ok(warnings.length <= 3, `at most a few warn lines, got ${warnings.length}:\n${warnings.join("\n")}`);
     assert.equal(logLines(nr.output(), "error").length, 0, nr.output());
-    assert.ok(report.p99 < 500, `canary p99 ${report.p99.toFixed(1)} ms (count ${report.count}, unanswered ${report.unanswered})`);
+    assert.ok(
+      report.p99 < 500,
+      `canary p99 ${report.p99.toFixed(1)} ms (count ${report.count}, unanswered ${report.unanswered})`,
+    );
   });
 
   it("an app that calls connect() again while connecting is admitted once, with one middleware run", async function () {
     await nr.deploy(flow(ioPort, "msg.payload = true; return msg;"));
     await sleep(300);
-    const sloppy = ioClient(`http://127.0.0.1:${ioPort}/guarded`, { transports: ["websocket"], reconnection: false, forceNew: true });
+    const sloppy = ioClient(`http://127.0.0.1:${ioPort}/guarded`, {
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
     try {
       // socket.io-client sends a second CONNECT for this: the socket is already connecting.
       sloppy.connect();
@@ -94,7 +122,12 @@ describe("security: connect amplification and token guessing", function () {
     assert.match(refused[0], /unauthorized/);
     assert.equal((await counts(nr.url)).runs, 5);
 
-    const good = ioClient(`http://127.0.0.1:${ioPort}/guarded`, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token: "right" } });
+    const good = ioClient(`http://127.0.0.1:${ioPort}/guarded`, {
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+      auth: { token: "right" },
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         good.once("connect", () => resolve());

@@ -3,7 +3,17 @@ import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
 import { jsonStart, nestingDepth } from "../../src/nodes/core/bounded-parser";
 import { freePort, sleep, until, type FlowNode } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { canaryNodes, closeRawConnections, counterEndpoint, countingFunction, counts, logLines, rawWebSocket, startCanary, type Canary } from "./attack-kit";
+import {
+  canaryNodes,
+  closeRawConnections,
+  counterEndpoint,
+  countingFunction,
+  counts,
+  logLines,
+  rawWebSocket,
+  startCanary,
+  type Canary,
+} from "./attack-kit";
 
 // Finding 8, second half: JSON nested 10^5 deep overflowed the stack in Node-RED's deep clone of the
 // msg ("[error] ... Maximum call stack size exceeded", one per packet, seen by no Catch node). A
@@ -16,10 +26,43 @@ function flow(ioPort: number): FlowNode[] {
   return [
     { id: "tab", type: "tab", label: "attack" },
     { id: "srv", type: "socket-io-server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*" },
-    { id: "on", type: "socket-io-on", z: "tab", x: 100, y: 100, server: "srv", namespace: "/", listenFor: "event", event: "ev", wires: [["ack", "count"]] },
-    { id: "ack", type: "socket-io-emit", z: "tab", x: 300, y: 60, server: "srv", namespace: "/", target: "ack", event: "", wires: [] },
+    {
+      id: "on",
+      type: "socket-io-on",
+      z: "tab",
+      x: 100,
+      y: 100,
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "ev",
+      wires: [["ack", "count"]],
+    },
+    {
+      id: "ack",
+      type: "socket-io-emit",
+      z: "tab",
+      x: 300,
+      y: 60,
+      server: "srv",
+      namespace: "/",
+      target: "ack",
+      event: "",
+      wires: [],
+    },
     countingFunction("count", "events", "return msg;", "tab", ["debug"]),
-    { id: "debug", type: "debug", z: "tab", x: 500, y: 100, active: true, tosidebar: true, console: false, complete: "true", wires: [] },
+    {
+      id: "debug",
+      type: "debug",
+      z: "tab",
+      x: 500,
+      y: 100,
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: "true",
+      wires: [],
+    },
     { id: "catch", type: "catch", z: "tab", x: 100, y: 200, scope: null, uncaught: false, wires: [["caught"]] },
     countingFunction("caught", "caught", "return null;"),
     ...canaryNodes("srv"),
@@ -38,7 +81,11 @@ function nested(depth: number): unknown[] {
 }
 
 async function connectedClient(port: number): Promise<ClientSocket> {
-  const client = ioClient(`http://127.0.0.1:${port}`, { transports: ["websocket"], reconnection: false, forceNew: true });
+  const client = ioClient(`http://127.0.0.1:${port}`, {
+    transports: ["websocket"],
+    reconnection: false,
+    forceNew: true,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once("connect", () => resolve());
     client.once("connect_error", reject);
@@ -49,7 +96,9 @@ async function connectedClient(port: number): Promise<ClientSocket> {
 /** Emits "ev" and resolves with the first argument of the answer. */
 function ask(client: ClientSocket, value: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    client.timeout(5000).emit("ev", value, (err: Error | null, answer: unknown) => (err ? reject(err) : resolve(answer)));
+    client
+      .timeout(5000)
+      .emit("ev", value, (err: Error | null, answer: unknown) => (err ? reject(err) : resolve(answer)));
   });
 }
 
@@ -98,7 +147,10 @@ describe("security: deeply nested JSON", function () {
     assert.deepEqual(logLines(nr.output(), "error"), [], "no [error] line");
     const warnings = logLines(nr.output(), "warn", /nested deeper/);
     assert.equal(warnings.length, 1, nr.output());
-    assert.match(warnings[0], /1 client disconnected: a packet nested deeper than 1000 levels; latest from 127\.0\.0\.1\./);
+    assert.match(
+      warnings[0],
+      /1 client disconnected: a packet nested deeper than 1000 levels; latest from 127\.0\.0\.1\./,
+    );
     assert.equal((await counts(nr.url)).events ?? 0, 0, "no deep packet reached the flow");
     assert.equal((await counts(nr.url)).caught ?? 0, 0);
     assert.ok(bystander.connected, "the other client is still connected");
@@ -116,7 +168,8 @@ describe("security: deeply nested JSON", function () {
     const text = { note: `${"[{".repeat(50_000)} \\" ]`, list: nested(10) };
     assert.deepEqual(await ask(client, text), text);
     let events = 0;
-    for (const end = Date.now() + 2000; Date.now() < end && events < before + 2; await sleep(20)) events = (await counts(nr.url)).events ?? 0;
+    for (const end = Date.now() + 2000; Date.now() < end && events < before + 2; await sleep(20))
+      events = (await counts(nr.url)).events ?? 0;
     assert.equal(events, before + 2, "both events went through the cloned second wire");
 
     const disconnected = new Promise<string>((resolve) => client.once("disconnect", resolve));

@@ -50,12 +50,43 @@ function flow(ioPort: number): FlowNode[] {
     // Recovery on: Socket.IO keeps a session for each client whose transport dropped.
     { ...serverConfig(ioPort), recovery: true, recoveryDuration: 120_000 },
     // A middleware flow too: a socket waits in it (the hub's pending map) with its auth in msg.payload.
-    { id: "start", type: "socket-io-middleware-start", z: "tab", x: 100, y: 50, server: "srv", namespace: "/", timeout: 5, order: 0, wires: [["admit"]] },
+    {
+      id: "start",
+      type: "socket-io-middleware-start",
+      z: "tab",
+      x: 100,
+      y: 50,
+      server: "srv",
+      namespace: "/",
+      timeout: 5,
+      order: 0,
+      wires: [["admit"]],
+    },
     { id: "admit", type: "function", z: "tab", x: 300, y: 50, func: ADMIT, outputs: 1, wires: [["end"]] },
     { id: "end", type: "socket-io-middleware-end", z: "tab", x: 500, y: 50, errMsg: "", wires: [] },
-    { id: "on-leave", type: "socket-io-on", z: "tab", x: 100, y: 150, server: "srv", namespace: "/", listenFor: "disconnect", wires: [["read"]] },
+    {
+      id: "on-leave",
+      type: "socket-io-on",
+      z: "tab",
+      x: 100,
+      y: 150,
+      server: "srv",
+      namespace: "/",
+      listenFor: "disconnect",
+      wires: [["read"]],
+    },
     { id: "read", type: "function", z: "tab", x: 300, y: 150, func: READ_HANDSHAKE, outputs: 1, wires: [["later"]] },
-    { id: "later", type: "delay", z: "tab", x: 500, y: 150, pauseType: "delay", timeout: String((RETIRED_MS + 1500) / 1000), timeoutUnits: "seconds", wires: [["read-later"]] },
+    {
+      id: "later",
+      type: "delay",
+      z: "tab",
+      x: 500,
+      y: 150,
+      pauseType: "delay",
+      timeout: String((RETIRED_MS + 1500) / 1000),
+      timeoutUnits: "seconds",
+      wires: [["read-later"]],
+    },
     { id: "read-later", type: "function", z: "tab", x: 700, y: 150, func: READ_LATER, outputs: 1, wires: [[]] },
     ...counterEndpoint(),
   ];
@@ -68,7 +99,10 @@ function flow(ioPort: number): FlowNode[] {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { NodeWebSocket } = require("engine.io-client") as { NodeWebSocket: new (...args: any[]) => any };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const parser = require("socket.io-parser") as { Encoder: new () => { encode(packet: { data?: unknown }): unknown[] }; Decoder: unknown };
+const parser = require("socket.io-parser") as {
+  Encoder: new () => { encode(packet: { data?: unknown }): unknown[] };
+  Decoder: unknown;
+};
 
 class UnmaskedWebSocket extends NodeWebSocket {
   createSocket(uri: string, protocols: unknown, opts: Record<string, unknown>): unknown {
@@ -83,11 +117,20 @@ class OnceEncoder extends parser.Encoder {
     return (encodedConnect ??= super.encode(packet));
   }
 }
-const fastClient = { transports: [UnmaskedWebSocket], parser: { Encoder: OnceEncoder, Decoder: parser.Decoder } } as unknown as Record<string, unknown>;
+const fastClient = {
+  transports: [UnmaskedWebSocket],
+  parser: { Encoder: OnceEncoder, Decoder: parser.Decoder },
+} as unknown as Record<string, unknown>;
 
 /** Connects with the 900 KB auth and leaves: by closing the socket, or by dropping the transport (which Socket.IO keeps a session for). */
 async function cycle(url: string, dropTransport: boolean): Promise<void> {
-  const c: ClientSocket = ioClient(url, { ...fastClient, reconnection: false, forceNew: true, auth: AUTH, extraHeaders: { "x-probe": "cycle" } });
+  const c: ClientSocket = ioClient(url, {
+    ...fastClient,
+    reconnection: false,
+    forceNew: true,
+    auth: AUTH,
+    extraHeaders: { "x-probe": "cycle" },
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("no connect within 5 s")), 5000);
@@ -149,7 +192,9 @@ describe("security: memory kept for departed clients", function () {
     assert.equal(seen.cycleHeaders, total, "disconnect msgs that read the departed socket's x-probe header");
     const end = await nr.heapAfterGc();
     const grown = (end - start) / MB;
-    console.log(`      ${CYCLES} cycles in ${took} ms; heap after GC ${(start / MB).toFixed(1)} MB -> ${(end / MB).toFixed(1)} MB (+${grown.toFixed(1)} MB)`);
+    console.log(
+      `      ${CYCLES} cycles in ${took} ms; heap after GC ${(start / MB).toFixed(1)} MB -> ${(end / MB).toFixed(1)} MB (+${grown.toFixed(1)} MB)`,
+    );
     assert.ok(grown < 100, `the heap after GC grew ${grown.toFixed(1)} MB`);
     const errors = logLines(nr.output(), "error");
     assert.equal(errors.length, 0, errors.slice(0, 3).join("\n"));
@@ -157,7 +202,14 @@ describe("security: memory kept for departed clients", function () {
 
   it(`a disconnect flow reads the departed socket's headers, query and address, for ${RETIRED_MS / 1000} s; its auth reads as {}`, async function () {
     for (let i = 0; i < 3; i++) {
-      const c = ioClient(url, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token: `t-${i}` }, query: { q: `q-${i}` }, extraHeaders: { "x-probe": `probe-${i}` } });
+      const c = ioClient(url, {
+        transports: ["websocket"],
+        reconnection: false,
+        forceNew: true,
+        auth: { token: `t-${i}` },
+        query: { q: `q-${i}` },
+        extraHeaders: { "x-probe": `probe-${i}` },
+      });
       await new Promise<void>((resolve, reject) => {
         c.once("connect", () => resolve());
         c.once("connect_error", reject);
@@ -169,7 +221,10 @@ describe("security: memory kept for departed clients", function () {
       const got = seen[`probe-${i}`];
       assert.ok(got, `the disconnect flow of probe-${i} ran`);
       assert.match(got.address, /127\.0\.0\.1/);
-      assert.deepEqual({ ...got, address: "" }, { probe: `probe-${i}`, query: `q-${i}`, address: "", auth: {}, connected: false });
+      assert.deepEqual(
+        { ...got, address: "" },
+        { probe: `probe-${i}`, query: `q-${i}`, address: "", auth: {}, connected: false },
+      );
     }
     // Past the time the handshake is kept, the same msgs read empty headers and query.
     const late = await countsWhen(nr.url, (c) => c["late-probe-2"] !== undefined, RETIRED_MS + 5000);

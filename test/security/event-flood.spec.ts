@@ -2,7 +2,17 @@ import { strict as assert } from "node:assert";
 import { io as ioClient } from "socket.io-client";
 import { freePort, sleep, type FlowNode } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { canaryNodes, closeRawConnections, counterEndpoint, countingFunction, counts, logLines, rawWebSocket, sendMany, startCanary } from "./attack-kit";
+import {
+  canaryNodes,
+  closeRawConnections,
+  counterEndpoint,
+  countingFunction,
+  counts,
+  logLines,
+  rawWebSocket,
+  sendMany,
+  startCanary,
+} from "./attack-kit";
 
 // Finding 6: with the server's event rate limit set, a client flooding events reaches the flow only
 // up to its allowance, is disconnected when far over it, and the other clients do not notice.
@@ -12,8 +22,28 @@ const BURST = 200;
 function flow(ioPort: number): FlowNode[] {
   return [
     { id: "tab", type: "tab", label: "flood" },
-    { id: "srv", type: "socket-io-server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*", eventRate: RATE, eventBurst: BURST },
-    { id: "on", type: "socket-io-on", z: "tab", x: 100, y: 100, server: "srv", namespace: "/", listenFor: "event", event: "flood", wires: [["count"]] },
+    {
+      id: "srv",
+      type: "socket-io-server",
+      listen: "port",
+      port: ioPort,
+      path: "/socket.io",
+      corsOrigins: "*",
+      eventRate: RATE,
+      eventBurst: BURST,
+    },
+    {
+      id: "on",
+      type: "socket-io-on",
+      z: "tab",
+      x: 100,
+      y: 100,
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "flood",
+      wires: [["count"]],
+    },
     countingFunction("count", "flood", "return null;"),
     ...canaryNodes("srv"),
     ...counterEndpoint(),
@@ -47,25 +77,43 @@ describe("security: event floods and the per-socket rate limit", function () {
     const sent = await Promise.all(floods.map((f) => sendMany(f, 200_000, (i) => `42["flood",${i}]`, 2000)));
     await Promise.all(floods.map((f) => Promise.race([f.closed, sleep(5000)])));
     const elapsed = (Date.now() - began) / 1000;
-    assert.ok(floods.every((f) => !f.isOpen()), "every flooding connection was disconnected");
+    assert.ok(
+      floods.every((f) => !f.isOpen()),
+      "every flooding connection was disconnected",
+    );
     await sleep(500);
     const report = await canary.stop();
     const delivered = (await counts(nr.url)).flood ?? 0;
     const allowance = floods.length * (BURST + RATE * elapsed);
-    assert.ok(delivered <= allowance, `${delivered} events reached the flow; allowance ${allowance.toFixed(0)} for ${elapsed.toFixed(1)} s`);
+    assert.ok(
+      delivered <= allowance,
+      `${delivered} events reached the flow; allowance ${allowance.toFixed(0)} for ${elapsed.toFixed(1)} s`,
+    );
     assert.ok(delivered >= floods.length * BURST * 0.9, `the allowance itself got through (${delivered})`);
-    assert.ok(report.p99 < 500, `canary p99 ${report.p99.toFixed(1)} ms (${report.count} answers, ${report.unanswered} unanswered)`);
+    assert.ok(
+      report.p99 < 500,
+      `canary p99 ${report.p99.toFixed(1)} ms (${report.count} answers, ${report.unanswered} unanswered)`,
+    );
     const heapAfter = await nr.heapAfterGc();
-    assert.ok(heapAfter - heapBefore < 50 * 1024 * 1024, `heap grew ${((heapAfter - heapBefore) / 1048576).toFixed(1)} MB`);
+    assert.ok(
+      heapAfter - heapBefore < 50 * 1024 * 1024,
+      `heap grew ${((heapAfter - heapBefore) / 1048576).toFixed(1)} MB`,
+    );
     const lines = logLines(nr.output(), "warn", /rate limit/);
     assert.ok(lines.length >= 1 && lines.length <= 3, `rate-limited warnings:\n${lines.join("\n")}`);
     assert.equal(logLines(nr.output(), "error").length, 0, nr.output());
-    console.log(`      sent ${sent.join("/")} frames, ${delivered} delivered in ${elapsed.toFixed(1)} s, canary p99 ${report.p99.toFixed(1)} ms, heap +${((heapAfter - heapBefore) / 1048576).toFixed(1)} MB`);
+    console.log(
+      `      sent ${sent.join("/")} frames, ${delivered} delivered in ${elapsed.toFixed(1)} s, canary p99 ${report.p99.toFixed(1)} ms, heap +${((heapAfter - heapBefore) / 1048576).toFixed(1)} MB`,
+    );
   });
 
   it("a busy client a little over its burst loses the excess but stays connected", async function () {
     const before = (await counts(nr.url)).flood ?? 0;
-    const busy = ioClient(`http://127.0.0.1:${ioPort}`, { transports: ["websocket"], reconnection: false, forceNew: true });
+    const busy = ioClient(`http://127.0.0.1:${ioPort}`, {
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         busy.once("connect", () => resolve());

@@ -26,13 +26,41 @@ const LISTENERS = `(req, res, next) => req.url === "/__listeners"
 
 /** The server node, an echo (event "echo" answered through the ack) and an http in route /chat. */
 function flow(security: boolean | undefined): FlowNode[] {
-  const srv: FlowNode = { id: "srv", type: "socket-io-server", listen: "nodered", path: "/socket.io", corsOrigins: "*" };
+  const srv: FlowNode = {
+    id: "srv",
+    type: "socket-io-server",
+    listen: "nodered",
+    path: "/socket.io",
+    corsOrigins: "*",
+  };
   if (security !== undefined) srv.httpNodeSecurity = security;
   return [
     { id: "tab", type: "tab", label: "http security" },
     srv,
-    { id: "echo-on", type: "socket-io-on", z: "tab", x: 100, y: 100, server: "srv", namespace: "/", listenFor: "event", event: "echo", wires: [["echo-ack"]] },
-    { id: "echo-ack", type: "socket-io-emit", z: "tab", x: 300, y: 100, server: "srv", namespace: "/", target: "ack", event: "", wires: [] },
+    {
+      id: "echo-on",
+      type: "socket-io-on",
+      z: "tab",
+      x: 100,
+      y: 100,
+      server: "srv",
+      namespace: "/",
+      listenFor: "event",
+      event: "echo",
+      wires: [["echo-ack"]],
+    },
+    {
+      id: "echo-ack",
+      type: "socket-io-emit",
+      z: "tab",
+      x: 300,
+      y: 100,
+      server: "srv",
+      namespace: "/",
+      target: "ack",
+      event: "",
+      wires: [],
+    },
     { id: "chat-in", type: "http in", z: "tab", x: 100, y: 200, url: "/chat", method: "get", wires: [["chat-out"]] },
     { id: "chat-out", type: "http response", z: "tab", x: 300, y: 200, statusCode: "", headers: {}, wires: [] },
   ];
@@ -48,7 +76,11 @@ async function deploy(nr: NodeRedProcess, flows: FlowNode[], restarts = true): P
 }
 
 /** Whether a client connects, and for a refusal over polling the HTTP status it got. */
-function connectResult(url: string, transports: string[], headers: Record<string, string> = {}): Promise<{ connected: boolean; status?: number }> {
+function connectResult(
+  url: string,
+  transports: string[],
+  headers: Record<string, string> = {},
+): Promise<{ connected: boolean; status?: number }> {
   const socket = client(url, { transports, extraHeaders: headers });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("neither connect nor connect_error within 4 s")), 4000);
@@ -65,7 +97,10 @@ function connectResult(url: string, transports: string[], headers: Record<string
 }
 
 /** Upgrades a raw WebSocket (the ws module): "open", or the HTTP status and headers of the refusal. */
-function rawUpgrade(port: number, headers: Record<string, string> = {}): Promise<{ open: boolean; status?: number; headers?: Record<string, unknown>; body?: string }> {
+function rawUpgrade(
+  port: number,
+  headers: Record<string, string> = {},
+): Promise<{ open: boolean; status?: number; headers?: Record<string, unknown>; body?: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`, { headers });
     const timer = setTimeout(() => {
@@ -162,7 +197,10 @@ describe("security: Node-RED's HTTP security on its own server", function () {
 
     it("refuses a WebSocket-only client with no credentials or the wrong password", async function () {
       assert.equal((await connectResult(url, ["websocket"])).connected, false);
-      assert.equal((await connectResult(url, ["websocket"], { Authorization: basic("admin", "wrong") })).connected, false);
+      assert.equal(
+        (await connectResult(url, ["websocket"], { Authorization: basic("admin", "wrong") })).connected,
+        false,
+      );
       assert.equal((await connectResult(url, ["polling"], { Authorization: basic("root", PASSWORD) })).status, 401);
     });
 
@@ -300,7 +338,10 @@ describe("security: Node-RED's HTTP security on its own server", function () {
       assert.equal((await get(`${nr.url}/socket.io/socket.io.js`)).status, 500);
       assert.equal((await rawUpgrade(nr.port)).status, 500);
       assert.equal((await connectResult(nr.url, ["polling"])).connected, false);
-      assert.ok(logLines(nr.output(), "error", /httpNodeMiddleware must be a function/).length >= 1, "an error names the setting");
+      assert.ok(
+        logLines(nr.output(), "error", /httpNodeMiddleware must be a function/).length >= 1,
+        "an error names the setting",
+      );
     });
   });
 });
@@ -310,7 +351,10 @@ describe("security: the HTTP guard in front of a mounted Socket.IO server", func
   let io: SocketIoServer;
   let port: number;
   const logged: Array<[code: string, values?: WordValues]> = [];
-  const log = { warn: (code: string, values?: WordValues) => logged.push([code, values]), error: (code: string, values?: WordValues) => logged.push([code, values]) };
+  const log = {
+    warn: (code: string, values?: WordValues) => logged.push([code, values]),
+    error: (code: string, values?: WordValues) => logged.push([code, values]),
+  };
 
   /** Node-RED's shape: an HTTP server whose own handler answers 404, with Socket.IO mounted behind `middleware`. */
   async function serve(middleware: Middleware[], upgradeTimeout = 300): Promise<void> {
@@ -331,7 +375,9 @@ describe("security: the HTTP guard in front of a mounted Socket.IO server", func
   });
 
   it("refuses an upgrade the middleware does not decide on in time with 503, closes it, and logs once", async function () {
-    await serve([(req: IncomingMessage, _res: unknown, next: () => void) => (req.headers.upgrade ? undefined : next())]);
+    await serve([
+      (req: IncomingMessage, _res: unknown, next: () => void) => (req.headers.upgrade ? undefined : next()),
+    ]);
     const [a, b] = await Promise.all([tcpUpgrade(port), tcpUpgrade(port)]);
     for (const r of [a, b]) {
       assert.match(r.response, /^HTTP\/1\.1 503 /);
@@ -352,7 +398,10 @@ describe("security: the HTTP guard in front of a mounted Socket.IO server", func
     ]);
     assert.equal((await rawUpgrade(port, { "x-mode": "error" })).status, 418);
     assert.equal((await rawUpgrade(port, { "x-mode": "answer" })).status, 403);
-    assert.equal((await get(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`, { "x-mode": "answer" })).status, 403);
+    assert.equal(
+      (await get(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`, { "x-mode": "answer" })).status,
+      403,
+    );
     assert.equal((await connectResult(`http://127.0.0.1:${port}`, ["polling"], { "x-mode": "error" })).status, 418);
     await sleep(50);
     assert.equal(io.engine.clientsCount, 0, "no Engine.IO connection was opened");
@@ -365,7 +414,8 @@ describe("security: the HTTP guard in front of a mounted Socket.IO server", func
     await whenConnected(client(`http://127.0.0.1:${port}`, { transports: ["websocket"] }), 3000);
     assert.ok(seen, "connected");
     assert.equal(Object.getPrototypeOf(seen), IncomingMessage.prototype);
-    for (const key of ["originalUrl", "baseUrl", "next", "query", "params"]) assert.equal(Object.hasOwn(seen!, key), false, key);
+    for (const key of ["originalUrl", "baseUrl", "next", "query", "params"])
+      assert.equal(Object.hasOwn(seen!, key), false, key);
   });
 
   it("leaves other paths to the server's own handler", async function () {

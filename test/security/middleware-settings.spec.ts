@@ -1,6 +1,16 @@
 import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { allNodes, callsOn, cleanup, client, connected, freePort, helper, serverConfig, type FlowNode } from "../helpers";
+import {
+  allNodes,
+  callsOn,
+  cleanup,
+  client,
+  connected,
+  freePort,
+  helper,
+  serverConfig,
+  type FlowNode,
+} from "../helpers";
 
 // Finding 1: a middleware start node that cannot run must still guard its namespace.
 const functionNode = require("@node-red/nodes/core/function/10-function.js");
@@ -13,11 +23,33 @@ function guarded(port: number, start: Record<string, unknown>, server: FlowNode 
   return [
     { id: "tab", type: "tab", label: "security" },
     server,
-    { id: "start", type: "socket-io-middleware-start", z: "tab", x: 100, y: 100, server: "srv", namespace: "/", timeout: 10, order: 0, wires: [["check"]], ...start },
+    {
+      id: "start",
+      type: "socket-io-middleware-start",
+      z: "tab",
+      x: 100,
+      y: 100,
+      server: "srv",
+      namespace: "/",
+      timeout: 10,
+      order: 0,
+      wires: [["check"]],
+      ...start,
+    },
     { id: "check", type: "function", z: "tab", x: 300, y: 100, func: CHECK_TOKEN, outputs: 1, wires: [["end"]] },
     { id: "end", type: "socket-io-middleware-end", z: "tab", x: 500, y: 100, errMsg: "", wires: [] },
     // An on node keeps the namespace served whatever the start node does.
-    { id: "on", type: "socket-io-on", z: "tab", x: 100, y: 200, server: "srv", namespace: String(start.namespace ?? "/").startsWith("/") ? start.namespace ?? "/" : `/${start.namespace}`, listenFor: "connection", wires: [[]] },
+    {
+      id: "on",
+      type: "socket-io-on",
+      z: "tab",
+      x: 100,
+      y: 200,
+      server: "srv",
+      namespace: String(start.namespace ?? "/").startsWith("/") ? (start.namespace ?? "/") : `/${start.namespace}`,
+      listenFor: "connection",
+      wires: [[]],
+    },
   ];
 }
 
@@ -74,7 +106,10 @@ describe("security: a middleware start node with bad settings fails closed", fun
   it("warns at deploy when the Timeout is not shorter than the server's Connect timeout", async function () {
     const port = await freePort();
     await helper.load(nodes, guarded(port, { timeout: 30 }, serverConfig(port, { connectTimeout: 20000 })));
-    assert.deepEqual(callsOn("start", "warn").map((args) => String(args[0])), ["socket-io-middleware-start.warn.connectTimeout"]);
+    assert.deepEqual(
+      callsOn("start", "warn").map((args) => String(args[0])),
+      ["socket-io-middleware-start.warn.connectTimeout"],
+    );
     await cleanup();
     await helper.load(nodes, guarded(port, { timeout: 10 }, serverConfig(port, { connectTimeout: 20000 })));
     assert.deepEqual(callsOn("start", "warn"), []);

@@ -24,7 +24,12 @@ describe("security: messages over Max buffer size", function () {
   const clients: ClientSocket[] = [];
 
   /** The server node's warnings about Max buffer size, labelled with the node's name: its label, "port N". */
-  const warnings = (): string[] => logLines(nr.output(), "warn", new RegExp(`\\[socket-io-server:port ${ioPort}\\].*Max buffer size \\(${MAX_BUFFER} bytes\\)`));
+  const warnings = (): string[] =>
+    logLines(
+      nr.output(),
+      "warn",
+      new RegExp(`\\[socket-io-server:port ${ioPort}\\].*Max buffer size \\(${MAX_BUFFER} bytes\\)`),
+    );
 
   /** A connected socket.io client on one transport. */
   async function connected(transport: Transport): Promise<ClientSocket> {
@@ -57,8 +62,27 @@ describe("security: messages over Max buffer size", function () {
     server = `srv${++deployed}`;
     await nr.deploy([
       { id: "tab", type: "tab", label: "attack" },
-      { id: server, type: "socket-io-server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*", maxHttpBufferSize: MAX_BUFFER },
-      { id: "on", type: "socket-io-on", z: "tab", x: 100, y: 100, server, namespace: "/", eventType: "client", event: "ev", wires: [[]] },
+      {
+        id: server,
+        type: "socket-io-server",
+        listen: "port",
+        port: ioPort,
+        path: "/socket.io",
+        corsOrigins: "*",
+        maxHttpBufferSize: MAX_BUFFER,
+      },
+      {
+        id: "on",
+        type: "socket-io-on",
+        z: "tab",
+        x: 100,
+        y: 100,
+        server,
+        namespace: "/",
+        eventType: "client",
+        event: "ev",
+        wires: [[]],
+      },
     ]);
     await until(() => nr.output().includes(`listening on port ${ioPort}`), 5000, "the Socket.IO server to listen");
   });
@@ -77,7 +101,10 @@ describe("security: messages over Max buffer size", function () {
     await until(() => warnings().length > 0, 3000, "the warning");
     const lines = warnings();
     assert.equal(lines.length, 1, lines.join("\n"));
-    assert.match(lines[0]!, /1 client disconnected: .*larger than Max buffer size \(100000 bytes\); latest from [:f]*127\.0\.0\.1\. Raise Max buffer size/);
+    assert.match(
+      lines[0]!,
+      /1 client disconnected: .*larger than Max buffer size \(100000 bytes\); latest from [:f]*127\.0\.0\.1\. Raise Max buffer size/,
+    );
   });
 
   it("a client that upgraded from polling to WebSocket and sends too big a message: one warning", async function () {
@@ -103,7 +130,9 @@ describe("security: messages over Max buffer size", function () {
   });
 
   it(`${CLIENTS} clients sending too big messages give at most two warnings`, async function () {
-    const all = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => connected(i % 2 ? "polling" : "websocket")));
+    const all = await Promise.all(
+      Array.from({ length: CLIENTS }, (_, i) => connected(i % 2 ? "polling" : "websocket")),
+    );
     const reasons = await Promise.all(all.map(sendTooBig));
     assert.equal(reasons.length, CLIENTS);
     await until(() => warnings().length > 0, 3000, "the warning");

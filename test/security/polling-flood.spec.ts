@@ -21,7 +21,18 @@ function flow(ioPort: number): FlowNode[] {
   return [
     { id: "tab", type: "tab", label: "attack" },
     { id: "srv", type: "socket-io-server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*" },
-    { id: "on", type: "socket-io-on", z: "tab", x: 100, y: 100, server: "srv", namespace: "/", eventType: "client", event: "ev", wires: [["count"]] },
+    {
+      id: "on",
+      type: "socket-io-on",
+      z: "tab",
+      x: 100,
+      y: 100,
+      server: "srv",
+      namespace: "/",
+      eventType: "client",
+      event: "ev",
+      wires: [["count"]],
+    },
     countingFunction("count", "ev", "return null;"),
     ...canaryNodes("srv"),
     ...counterEndpoint(),
@@ -80,7 +91,11 @@ describe("security: packets per polling request", function () {
     assert.equal(await deliveredReaches(afterFull), afterFull, `all ${CAP} events of a full payload reach the flow`);
     // The connection is still open: one more event gets through.
     assert.equal((await full.post(event(0))).status, 200);
-    assert.equal(await deliveredReaches(afterFull + 1), afterFull + 1, "the connection stays open after a full payload");
+    assert.equal(
+      await deliveredReaches(afterFull + 1),
+      afterFull + 1,
+      "the connection stays open after a full payload",
+    );
 
     const over = await joined(ioPort);
     await over.post(payload(CAP + 1, event));
@@ -118,7 +133,10 @@ describe("security: packets per polling request", function () {
     const closed = await Promise.all(flooders.map((f) => sessionClosed(f)));
     await sleep(1000);
     const report = await canary.stop();
-    assert.ok(report.p99 < 500, `canary p99 ${report.p99.toFixed(1)} ms, max ${report.max.toFixed(1)} ms (count ${report.count}, unanswered ${report.unanswered})`);
+    assert.ok(
+      report.p99 < 500,
+      `canary p99 ${report.p99.toFixed(1)} ms, max ${report.max.toFixed(1)} ms (count ${report.count}, unanswered ${report.unanswered})`,
+    );
     assert.deepEqual(closed, new Array(FLOODERS).fill(true), "every flooding connection was closed");
     assert.equal(await delivered(), deliveredBefore, "no packet of a refused payload reached the flow");
     // The first test's line started the interval: these five are summed into one later line, at most.

@@ -34,12 +34,21 @@ async function answer(request: Promise<Response>): Promise<Answer> {
 export async function pollingSession(port: number, path = "/socket.io"): Promise<PollingSession> {
   const base = `http://127.0.0.1:${port}${path}/?EIO=4&transport=polling`;
   const open = await answer(fetch(base, { signal: AbortSignal.timeout(5000) }));
-  if (open.status !== 200 || !open.body.startsWith("0{")) throw new Error(`polling handshake answered ${open.status} ${open.body}`);
+  if (open.status !== 200 || !open.body.startsWith("0{"))
+    throw new Error(`polling handshake answered ${open.status} ${open.body}`);
   const sid = (JSON.parse(open.body.slice(1)) as { sid: string }).sid;
   const url = `${base}&sid=${encodeURIComponent(sid)}`;
   return {
     sid,
-    post: (body) => answer(fetch(url, { method: "POST", body, headers: { "content-type": "text/plain;charset=UTF-8" }, signal: AbortSignal.timeout(10_000) })),
+    post: (body) =>
+      answer(
+        fetch(url, {
+          method: "POST",
+          body,
+          headers: { "content-type": "text/plain;charset=UTF-8" },
+          signal: AbortSignal.timeout(10_000),
+        }),
+      ),
     get: (ms = 5000) => answer(fetch(url, { signal: AbortSignal.timeout(ms) })),
   };
 }

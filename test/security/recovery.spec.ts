@@ -1,6 +1,18 @@
 import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { allNodes, cleanup, client, collect, freePort, helper, next, serverConfig, sleep, until, type FlowNode } from "../helpers";
+import {
+  allNodes,
+  cleanup,
+  client,
+  collect,
+  freePort,
+  helper,
+  next,
+  serverConfig,
+  sleep,
+  until,
+  type FlowNode,
+} from "../helpers";
 import { closeRawConnections, rawWebSocket } from "./attack-kit";
 
 // Finding 2: connection-state recovery must not be a way around the middleware, nor replayable.
@@ -18,13 +30,45 @@ function flow(port: number, server: Record<string, unknown> = {}): FlowNode[] {
   return [
     { id: "tab", type: "tab", label: "recovery" },
     serverConfig(port, { recovery: true, recoveryDuration: 60_000, ...server }),
-    { id: "start", type: "socket-io-middleware-start", z: "tab", x: 100, y: 100, server: "srv", namespace: "/", timeout: 5, order: 0, wires: [["check", "seen"]] },
+    {
+      id: "start",
+      type: "socket-io-middleware-start",
+      z: "tab",
+      x: 100,
+      y: 100,
+      server: "srv",
+      namespace: "/",
+      timeout: 5,
+      order: 0,
+      wires: [["check", "seen"]],
+    },
     { id: "check", type: "function", z: "tab", x: 300, y: 100, func: CHECK, outputs: 1, wires: [["end"]] },
     { id: "end", type: "socket-io-middleware-end", z: "tab", x: 500, y: 100, errMsg: "", wires: [] },
     { id: "seen", type: "helper", z: "tab", x: 300, y: 150 },
     // Every new connection is sent "welcome", so the client has an offset to recover from.
-    { id: "on", type: "socket-io-on", z: "tab", x: 100, y: 200, server: "srv", namespace: "/", listenFor: "connection", wires: [["welcome"]] },
-    { id: "welcome", type: "socket-io-emit", z: "tab", x: 300, y: 200, server: "srv", namespace: "/", target: "socket", event: "welcome", wires: [] },
+    {
+      id: "on",
+      type: "socket-io-on",
+      z: "tab",
+      x: 100,
+      y: 200,
+      server: "srv",
+      namespace: "/",
+      listenFor: "connection",
+      wires: [["welcome"]],
+    },
+    {
+      id: "welcome",
+      type: "socket-io-emit",
+      z: "tab",
+      x: 300,
+      y: 200,
+      server: "srv",
+      namespace: "/",
+      target: "socket",
+      event: "welcome",
+      wires: [],
+    },
   ];
 }
 
@@ -92,7 +136,11 @@ describe("security: connection-state recovery and the middleware", function () {
     // no token at all. It must not become a second live socket with that id.
     const replay = await rawWebSocket(port);
     replay.send(`40${JSON.stringify(session)}`);
-    await until(() => replay.frames.some((f) => f.startsWith("40") || f.startsWith("44")), 3000, "the answer to the replay");
+    await until(
+      () => replay.frames.some((f) => f.startsWith("40") || f.startsWith("44")),
+      3000,
+      "the answer to the replay",
+    );
     const answer = replay.frames.find((f) => f.startsWith("40") || f.startsWith("44"))!;
     assert.ok(answer.startsWith("44"), `the replay was admitted: ${answer}`);
     assert.match(answer, /unauthorized/);
@@ -115,7 +163,10 @@ describe("security: connection-state recovery and the middleware", function () {
     b.send(`40${JSON.stringify(session)}`);
     const answered = (f: string): boolean => f.startsWith("40") || f.startsWith("44");
     await until(() => a.frames.some(answered) && b.frames.some(answered), 3000, "both answers");
-    const admittedAs = [a, b].map((r) => r.frames.find(answered)!).filter((f) => f.startsWith("40")).map((f) => JSON.parse(f.slice(2)).sid);
+    const admittedAs = [a, b]
+      .map((r) => r.frames.find(answered)!)
+      .filter((f) => f.startsWith("40"))
+      .map((f) => JSON.parse(f.slice(2)).sid);
     assert.ok(admittedAs.filter((sid) => sid === id).length <= 1, `sockets with id ${id}: ${admittedAs.join(", ")}`);
     // With the middleware skipped for recovered connections, the one that got the session is in; the
     // other is a new connection without a token, which the middleware refuses.

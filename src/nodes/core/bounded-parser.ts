@@ -5,7 +5,9 @@ import type { Logger } from "./logger";
 import { Problem, Term } from "./problem";
 
 // The parser socket.io itself loads, so the wire format is exactly the server's.
-const parser = require(require.resolve("socket.io-parser", { paths: [dirname(require.resolve("socket.io"))] })) as typeof SocketIoParser;
+const parser = require(
+  require.resolve("socket.io-parser", { paths: [dirname(require.resolve("socket.io"))] }),
+) as typeof SocketIoParser;
 
 /** What one packet from a client may hold before the connection is closed. */
 export interface PacketLimits {
@@ -138,7 +140,8 @@ function announcedAttachments(packet: string): number {
 function byteSize(data: unknown): number {
   const d = data as { byteLength?: unknown; length?: unknown; base64?: unknown; data?: unknown };
   if (typeof d.byteLength === "number") return d.byteLength;
-  if (d.base64 && typeof (d.data as { length?: unknown })?.length === "number") return (d.data as { length: number }).length;
+  if (d.base64 && typeof (d.data as { length?: unknown })?.length === "number")
+    return (d.data as { length: number }).length;
   return typeof d.length === "number" ? d.length : 0;
 }
 
@@ -177,7 +180,11 @@ export interface BoundedParser {
  * // on shutdown
  * parser.stop();
  */
-export function boundedParser(limitsIn: Partial<PacketLimits> & Pick<PacketLimits, "maxAttachmentBytes">, log: Pick<Logger, "warn">, engineOf: () => object | undefined = () => undefined): BoundedParser {
+export function boundedParser(
+  limitsIn: Partial<PacketLimits> & Pick<PacketLimits, "maxAttachmentBytes">,
+  log: Pick<Logger, "warn">,
+  engineOf: () => object | undefined = () => undefined,
+): BoundedParser {
   const limits: PacketLimits = { ...DEFAULT_PACKET_LIMITS, ...limitsIn };
   const refusals = new PacketRefusals(limits, log);
   const hooked = new WeakSet<object>();
@@ -215,7 +222,8 @@ export function boundedParser(limitsIn: Partial<PacketLimits> & Pick<PacketLimit
     override add(obj: unknown): void {
       if (this.expired) throw new Problem("packet.expired");
       if (typeof obj === "string") {
-        if (obj.length > 2 * limits.maxDepth && nestingDepth(obj, jsonStart(obj), limits.maxDepth) > limits.maxDepth) this.refuse("deep");
+        if (obj.length > 2 * limits.maxDepth && nestingDepth(obj, jsonStart(obj), limits.maxDepth) > limits.maxDepth)
+          this.refuse("deep");
         if (announcedAttachments(obj) > limits.maxAttachments) this.refuse("attachments");
       } else if (this.waiting) {
         this.waiting.bytes += byteSize(obj);

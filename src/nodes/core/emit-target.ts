@@ -143,7 +143,10 @@ function emitToInstances(req: EmitRequest): undefined | Promise<unknown> {
   const nsp = req.namespace;
   if (!nsp) throw new EmitError("noNamespace");
   if (RESERVED_INSTANCE_EVENTS.includes(req.event)) {
-    throw new EmitError("reservedInstanceEvent", { event: req.event, reserved: RESERVED_INSTANCE_EVENTS.map((e) => `"${e}"`) });
+    throw new EmitError("reservedInstanceEvent", {
+      event: req.event,
+      reserved: RESERVED_INSTANCE_EVENTS.map((e) => `"${e}"`),
+    });
   }
   try {
     // The adapters send these arguments as JSON: a cycle or a BigInt fails here, not in the adapter later.
@@ -187,13 +190,19 @@ class InstancesTimedOut extends Error {}
 // Its own timeouts reject with "operation has timed out" (clients) or "timeout reached" (adapters).
 function explain(err: Error, req: EmitRequest): Error {
   const event = req.event;
-  if (req.target === "instances" && (err instanceof InstancesTimedOut || /timed out|timeout reached/i.test(err.message))) {
+  if (
+    req.target === "instances" &&
+    (err instanceof InstancesTimedOut || /timed out|timeout reached/i.test(err.message))
+  ) {
     return new EmitError("instancesAckTimeout", { event, ms: Math.min(req.ackTimeoutMs ?? 5000, 5000) });
   }
   if (err instanceof RangeError) return new EmitError("circular", { event });
   if (err instanceof TypeError) return new EmitError("unserializable", { event, error: err.message });
   if (/timed out/i.test(err.message)) {
-    return new EmitError(req.target === "socket" ? "clientAckTimeout" : "clientsAckTimeout", { event, ms: req.ackTimeoutMs ?? 0 });
+    return new EmitError(req.target === "socket" ? "clientAckTimeout" : "clientsAckTimeout", {
+      event,
+      ms: req.ackTimeoutMs ?? 0,
+    });
   }
   return err;
 }

@@ -94,7 +94,10 @@ export class ClosedConnections {
   private readonly report: RateLimitedReport;
 
   constructor(log: Pick<Logger, "warn">, code: string, values: () => WordValues, intervalMs: number) {
-    this.report = new RateLimitedReport((n) => log.warn(code, { clients: clientCount(n), address: this.latest, ...values() }), intervalMs);
+    this.report = new RateLimitedReport(
+      (n) => log.warn(code, { clients: clientCount(n), address: this.latest, ...values() }),
+      intervalMs,
+    );
   }
 
   add(address: string | undefined): void {
@@ -143,7 +146,12 @@ export class EngineGuard {
     intervalMs = 10_000,
   ) {
     this.limits = { maxPayloadPackets: DEFAULT_MAX_PAYLOAD_PACKETS, ...limits };
-    this.tooManyPackets = new ClosedConnections(log, "engine.tooManyPackets", () => ({ max: this.limits.maxPayloadPackets }), intervalMs);
+    this.tooManyPackets = new ClosedConnections(
+      log,
+      "engine.tooManyPackets",
+      () => ({ max: this.limits.maxPayloadPackets }),
+      intervalMs,
+    );
     this.tooBig = new ClosedConnections(log, "engine.tooBig", () => ({ max: this.maxBytes }), intervalMs);
     // io.engine exists only once attach() binds it: hook in at that moment, on this server only.
     const bind = io.bind.bind(io);

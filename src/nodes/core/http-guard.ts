@@ -29,7 +29,18 @@ export class HttpGuardError extends Problem {
 }
 
 // What Express, its router and cookie-parser put on a request or response; removed again when it passes.
-const REQUEST_KEYS = ["res", "next", "baseUrl", "originalUrl", "params", "query", "route", "cookies", "signedCookies", "secret"];
+const REQUEST_KEYS = [
+  "res",
+  "next",
+  "baseUrl",
+  "originalUrl",
+  "params",
+  "query",
+  "route",
+  "cookies",
+  "signedCookies",
+  "secret",
+];
 const RESPONSE_KEYS = ["req", "locals"];
 
 /** What the log says of a middleware that answered a request and let it go on as well. */
@@ -49,12 +60,15 @@ class Refused extends Error {
 function settled(fn: Middleware): Middleware {
   const run = (next: (err?: unknown) => void, call: (next: (err?: unknown) => void) => unknown): void => {
     // next('route') and next('router') skip an http in node's route: here they refuse, never admit.
-    const onward = (err?: unknown): void => next(err === "route" || err === "router" ? new Refused(`next('${err}')`, 404) : err);
+    const onward = (err?: unknown): void =>
+      next(err === "route" || err === "router" ? new Refused(`next('${err}')`, 404) : err);
     const out = call(onward) as PromiseLike<unknown> | undefined;
-    if (out && typeof out.then === "function") out.then(undefined, (err: unknown) => next(err ?? new Problem("http.promiseRejected")));
+    if (out && typeof out.then === "function")
+      out.then(undefined, (err: unknown) => next(err ?? new Problem("http.promiseRejected")));
   };
   return fn.length === 4
-    ? (err: unknown, req: unknown, res: unknown, next: (err?: unknown) => void) => run(next, (onward) => fn(err, req, res, onward))
+    ? (err: unknown, req: unknown, res: unknown, next: (err?: unknown) => void) =>
+        run(next, (onward) => fn(err, req, res, onward))
     : (req: unknown, res: unknown, next: (err?: unknown) => void) => run(next, (onward) => fn(req, res, onward));
 }
 
@@ -153,7 +167,9 @@ export class HttpGuard {
   ) {
     this.upgradeTimeout = options.upgradeTimeout ?? 10_000;
     this.failures = new RateLimitedReport((count) =>
-      middleware ? log.error("http.failed", { count, last: this.lastFailure }) : log.error("http.cannotRun", { count, reason }),
+      middleware
+        ? log.error("http.failed", { count, last: this.lastFailure })
+        : log.error("http.cannotRun", { count, reason }),
     );
     this.timeouts = new RateLimitedReport((count) => log.warn("http.undecided", { count, ms: this.upgradeTimeout }));
     if (!middleware) return;
@@ -214,7 +230,10 @@ export class HttpGuard {
       cancel();
       this.timeouts.add();
       if (res.headersSent) socket.destroy();
-      else socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", () => socket.destroy());
+      else
+        socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", () =>
+          socket.destroy(),
+        );
     }, this.upgradeTimeout);
     timer.unref();
     socket.once("close", () => clearTimeout(timer));
@@ -250,7 +269,10 @@ export class HttpGuard {
       return () => undefined;
     }
     const proto = [Object.getPrototypeOf(req) as object, Object.getPrototypeOf(res) as object] as const;
-    const own = [REQUEST_KEYS.filter((k) => !Object.hasOwn(req, k)), RESPONSE_KEYS.filter((k) => !Object.hasOwn(res, k))] as const;
+    const own = [
+      REQUEST_KEYS.filter((k) => !Object.hasOwn(req, k)),
+      RESPONSE_KEYS.filter((k) => !Object.hasOwn(res, k)),
+    ] as const;
     this.pending.set(req, () => {
       // Passed: hand Socket.IO the request as it came, without Express's prototypes and fields.
       Object.setPrototypeOf(req, proto[0]);
@@ -260,7 +282,9 @@ export class HttpGuard {
       once();
     });
     try {
-      this.app(req as express.Request, res as unknown as express.Response, (err?: unknown) => once(err ?? new Refused("router-end", 404)));
+      this.app(req as express.Request, res as unknown as express.Response, (err?: unknown) =>
+        once(err ?? new Refused("router-end", 404)),
+      );
     } catch (err) {
       once(err);
     }

@@ -74,7 +74,9 @@ export class HttpMount {
     if (!point?.covers(req.url)) return this.passOn(req, res);
     if (!point.guard) return void point.emit("request", req, res);
     // A deploy may have swapped the mount point while the guard ran: the current one decides then.
-    point.guard.request(req, res, () => (this.current === point ? point.emit("request", req, res) : this.request(req, res)));
+    point.guard.request(req, res, () =>
+      this.current === point ? point.emit("request", req, res) : this.request(req, res),
+    );
   }
 
   // Other upgrades (Node-RED's editor, websocket nodes) have listeners of their own.
@@ -82,7 +84,9 @@ export class HttpMount {
     const point = this.current;
     if (!point?.covers(req.url)) return;
     if (!point.guard) return void point.emit("upgrade", req, socket, head);
-    point.guard.upgrade(req, socket, () => (this.current === point ? point.emit("upgrade", req, socket, head) : this.upgrade(req, socket, head)));
+    point.guard.upgrade(req, socket, () =>
+      this.current === point ? point.emit("upgrade", req, socket, head) : this.upgrade(req, socket, head),
+    );
   }
 
   /** The one mount of this server, created on first use. */

@@ -17,7 +17,11 @@ export function basicCredentials(req: IncomingMessage): { name: string; pass: st
  * does for Node-RED's http in routes before `httpNodeMiddleware` runs: values URI-decoded where
  * they can be, the first of repeated names kept.
  */
-export function parseCookies(req: IncomingMessage & { cookies?: Record<string, string> }, _res: unknown, next: () => void): void {
+export function parseCookies(
+  req: IncomingMessage & { cookies?: Record<string, string> },
+  _res: unknown,
+  next: () => void,
+): void {
   const cookies: Record<string, string> = Object.create(null);
   for (const raw of (req.headers.cookie ?? "").split(";")) {
     const part = raw.trim();

@@ -37,7 +37,8 @@ export class RefusedError extends Error {
  */
 export const REFUSALS = {
   /** The middleware of a namespace cannot run (its start node's settings are bad). */
-  misconfigured: "unauthorized: the server cannot check connections to this namespace (its middleware is misconfigured)",
+  misconfigured:
+    "unauthorized: the server cannot check connections to this namespace (its middleware is misconfigured)",
   /** The middleware flow did not answer within its start node's timeout. */
   timedOut: "unauthorized: the server did not decide in time",
   /** A refusal without a message of its own. */
@@ -110,7 +111,10 @@ export class MiddlewareChain {
     return new RefusedError(REFUSALS.redeployed);
   }
 
-  private async runSteps(socket: SocketHandle, steps: MiddlewareStep[]): Promise<RefusedError | undefined | typeof RESTART> {
+  private async runSteps(
+    socket: SocketHandle,
+    steps: MiddlewareStep[],
+  ): Promise<RefusedError | undefined | typeof RESTART> {
     for (const step of steps) {
       const outcome = await this.runStep(socket, step);
       if (outcome !== undefined) return outcome;
@@ -122,7 +126,10 @@ export class MiddlewareChain {
     return new Promise((resolve) => {
       // Once set, what a late call of `next` is told.
       let late: NextResult | undefined;
-      const finish = (outcome: RefusedError | undefined | typeof RESTART, lateResult: NextResult = "already-answered"): void => {
+      const finish = (
+        outcome: RefusedError | undefined | typeof RESTART,
+        lateResult: NextResult = "already-answered",
+      ): void => {
         late = lateResult;
         clearTimeout(timer);
         this.cancels.get(step)?.delete(cancel);

@@ -1,7 +1,15 @@
 import type { EventEmitter } from "node:events";
 import type { Namespace, Socket } from "socket.io";
 import type { DeployGate } from "./deploy-gate";
-import { clientArguments, EventRouter, RESERVED_INSTANCE_EVENTS, ROOM_EVENTS, type RoomEvent, type Subscriber, type Topic } from "./event-router";
+import {
+  clientArguments,
+  EventRouter,
+  RESERVED_INSTANCE_EVENTS,
+  ROOM_EVENTS,
+  type RoomEvent,
+  type Subscriber,
+  type Topic,
+} from "./event-router";
 import { EventBucket, type EventLimit } from "./event-rate-limit";
 import type { Logger } from "./logger";
 import { MiddlewareChain, RefusedError, REFUSALS } from "./middleware-chain";
@@ -80,7 +88,9 @@ export class NamespaceHub {
     const limit = { rate: limits.events?.rate ?? 0, burst: limits.events?.burst ?? 0 };
     this.dropped = new RateLimitedReport((count) => log.warn("hub.rateDropped", { count, ...limit, namespace }));
     this.flooded = new RateLimitedReport((count) => log.warn("hub.rateDisconnected", { count, ...limit, namespace }));
-    this.closedForRefusals = new RateLimitedReport((count) => log.warn("hub.refusals", { count, max: MAX_REFUSALS, namespace }));
+    this.closedForRefusals = new RateLimitedReport((count) =>
+      log.warn("hub.refusals", { count, max: MAX_REFUSALS, namespace }),
+    );
     this.guardSessions(nsp.adapter as unknown as SessionStore);
     nsp.use((socket, next) => this.admit(socket, next));
     nsp.on("connection", (socket: Socket) => this.connected(socket));

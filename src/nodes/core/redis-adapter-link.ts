@@ -38,14 +38,40 @@ interface RedisClient {
 type Method = (...args: unknown[]) => unknown;
 
 /** Commands the adapters send. Most of them they do not await: each one's rejection is observed here. */
-const COMMANDS = ["publish", "sPublish", "xAdd", "xRead", "xRange", "set", "sendCommand", "subscribe", "unsubscribe", "pSubscribe", "pUnsubscribe", "sSubscribe", "sUnsubscribe"];
+const COMMANDS = [
+  "publish",
+  "sPublish",
+  "xAdd",
+  "xRead",
+  "xRange",
+  "set",
+  "sendCommand",
+  "subscribe",
+  "unsubscribe",
+  "pSubscribe",
+  "pUnsubscribe",
+  "sSubscribe",
+  "sUnsubscribe",
+];
 /** Commands that carry a message to the other instances. */
 const PUBLISHING = new Set(["publish", "sPublish", "xAdd"]);
 /** Adapter methods whose Promise Socket.IO drops (or that run on a Redis message): a rejection must not go unhandled. */
-const ADAPTER_METHODS = ["broadcast", "broadcastWithAck", "addSockets", "delSockets", "disconnectSockets", "serverSideEmit", "persistSession", "close", "onrequest", "onmessage"];
+const ADAPTER_METHODS = [
+  "broadcast",
+  "broadcastWithAck",
+  "addSockets",
+  "delSockets",
+  "disconnectSockets",
+  "serverSideEmit",
+  "persistSession",
+  "close",
+  "onrequest",
+  "onmessage",
+];
 
 const noop = (): void => undefined;
-const isThenable = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | undefined)?.then === "function";
+const isThenable = (value: unknown): value is Promise<unknown> =>
+  typeof (value as Promise<unknown> | undefined)?.then === "function";
 
 /** Waits between connection attempts: from 50 ms doubling up to the cap, with some jitter. Never gives up. */
 export function reconnectDelay(retries: number, capMs = RECONNECT_CAP_MS): number {
@@ -114,7 +140,11 @@ export class RedisAdapterLink {
   ) {
     this.undelivered = new RateLimitedReport((count) => {
       const reason = this.reasonNow;
-      this.log.warn(reason ? "redis.undeliveredBecause" : "redis.undelivered", { count, url: settings.url, ...(reason ? { reason } : {}) });
+      this.log.warn(reason ? "redis.undeliveredBecause" : "redis.undelivered", {
+        count,
+        url: settings.url,
+        ...(reason ? { reason } : {}),
+      });
     }, reportIntervalMs);
     this.adapterFailures = new RateLimitedReport((count) => {
       this.log.error("redis.adapterFailed", { count, last: this.lastAdapterFailure });
@@ -143,7 +173,11 @@ export class RedisAdapterLink {
     } else {
       // It makes and connects its own reading clients (duplicates). Its ephemeral messages (server-side
       // emits, socket listings) go through pub/sub channels: those are prefixed too.
-      inner = createStreamsAdapter(pub, { streamName: prefix, channelPrefix: prefix, sessionKeyPrefix: `${prefix}:session:` });
+      inner = createStreamsAdapter(pub, {
+        streamName: prefix,
+        channelPrefix: prefix,
+        sessionKeyPrefix: `${prefix}:session:`,
+      });
     }
     void pub.connect();
     const link = this;
@@ -187,7 +221,9 @@ export class RedisAdapterLink {
   unreachableError(what: WordValue): Problem {
     this.countUndelivered();
     const reason = this.reasonNow;
-    return reason ? new Problem("redis.unreachableBecause", { url: this.settings.url, reason, what }) : new Problem("redis.unreachable", { url: this.settings.url, what });
+    return reason
+      ? new Problem("redis.unreachableBecause", { url: this.settings.url, reason, what })
+      : new Problem("redis.unreachable", { url: this.settings.url, what });
   }
 
   /** Closes every Redis connection; call it after the Socket.IO server has closed. Safe to call twice. */
@@ -264,7 +300,8 @@ export class RedisAdapterLink {
     const duplicate = client.duplicate;
     // Receiving clients keep an offline queue: their (re)subscriptions wait for the connection, and the
     // Streams adapter's blocking reads wait instead of failing in a loop.
-    client.duplicate = (overrides = {}) => this.prepare(duplicate.call(client, { ...overrides, disableOfflineQueue: false }));
+    client.duplicate = (overrides = {}) =>
+      this.prepare(duplicate.call(client, { ...overrides, disableOfflineQueue: false }));
     return client;
   }
 
@@ -352,7 +389,10 @@ export class RedisAdapterLink {
       if (typeof method !== "function") continue;
       adapter[name] = (...args: unknown[]) => {
         // serverSideEmit([event, ...args, ack]): the ack hears of a failure at once instead of after a timeout.
-        const last = name === "serverSideEmit" && Array.isArray(args[0]) ? (args[0] as unknown[])[(args[0] as unknown[]).length - 1] : undefined;
+        const last =
+          name === "serverSideEmit" && Array.isArray(args[0])
+            ? (args[0] as unknown[])[(args[0] as unknown[]).length - 1]
+            : undefined;
         const result = (method as Method).apply(adapter, args);
         if (isThenable(result)) {
           result.then(undefined, (err: unknown) => {

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { Server } from "socket.io";
 import { boundedParser, type BoundedParser } from "./bounded-parser";
@@ -63,9 +68,15 @@ export class ServerEntry {
     this.fingerprint = fingerprint(settings);
     if (settings.scaleOut) this.redis = new RedisAdapterLink(settings.scaleOut, context.log);
     const options = socketIoOptions(settings);
-    this.parser = boundedParser({ maxAttachmentBytes: options.maxHttpBufferSize ?? settings.maxHttpBufferSize }, context.log, () => this.io.engine);
+    this.parser = boundedParser(
+      { maxAttachmentBytes: options.maxHttpBufferSize ?? settings.maxHttpBufferSize },
+      context.log,
+      () => this.io.engine,
+    );
     options.parser = this.parser;
-    this.io = new Server(this.redis ? { ...options, adapter: this.redis.adapter as NonNullable<typeof options.adapter> } : options);
+    this.io = new Server(
+      this.redis ? { ...options, adapter: this.redis.adapter as NonNullable<typeof options.adapter> } : options,
+    );
     this.engineGuard = new EngineGuard(this.io, context.log);
     this.resolver = (namespace, id) => this.hubs.get(namespace)?.findSocket(id);
     publishServer(key, this.resolver);
@@ -101,7 +112,9 @@ export class ServerEntry {
     let hub = this.hubs.get(name);
     if (!hub && create) {
       const { eventRate: rate, eventBurst: burst } = this.settings;
-      hub = new NamespaceHub(this.io.of(name), this.key, this.context.gate, this.context.log, { events: rate > 0 ? { rate, burst } : undefined });
+      hub = new NamespaceHub(this.io.of(name), this.key, this.context.gate, this.context.log, {
+        events: rate > 0 ? { rate, burst } : undefined,
+      });
       this.hubs.set(name, hub);
     }
     return hub;
@@ -121,7 +134,11 @@ export class ServerEntry {
         this.setState("error", new Problem("server.noNodeRedServer"));
         return;
       }
-      this.mountPoint = HttpMount.of(this.context.nodeRedServer).mount(s.path, s.httpNodeSecurity, this.context.httpGuard);
+      this.mountPoint = HttpMount.of(this.context.nodeRedServer).mount(
+        s.path,
+        s.httpNodeSecurity,
+        this.context.httpGuard,
+      );
       // Socket.IO's attach() only needs an EventEmitter with listeners(); the mount point is one.
       this.io.attach(this.mountPoint as unknown as HttpServer, { destroyUpgrade: false });
       this.setState("listening");
@@ -160,7 +177,8 @@ export class ServerEntry {
     this.setState("closed");
     this.stateWatchers.clear();
     for (const hub of this.hubs.values()) hub.close();
-    if (this.mountPoint && this.context.nodeRedServer) HttpMount.of(this.context.nodeRedServer).unmount(this.mountPoint);
+    if (this.mountPoint && this.context.nodeRedServer)
+      HttpMount.of(this.context.nodeRedServer).unmount(this.mountPoint);
     const server = this.httpServer;
     const closed = this.io.close();
     if (server) {

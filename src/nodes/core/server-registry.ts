@@ -21,7 +21,10 @@ export class ServerConflictError extends Problem {
     // The Scale-out tab holds every Redis setting; its first field is the adapter.
     const labels = differing.map((property) => settingLabel(property === "scaleOut" ? "adapter" : property));
     const values = { other, settings: labels };
-    super(settings.listen === "port" ? "server.conflictPort" : "server.conflictNodeRed", settings.listen === "port" ? { ...values, port: settings.port } : values);
+    super(
+      settings.listen === "port" ? "server.conflictPort" : "server.conflictNodeRed",
+      settings.listen === "port" ? { ...values, port: settings.port } : values,
+    );
   }
 }
 

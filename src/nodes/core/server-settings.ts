@@ -95,7 +95,9 @@ function integer(raw: unknown, property: string, fallback: number | undefined, m
   const n = blank ? NaN : typeof raw === "number" ? raw : Number(String(raw).trim());
   if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
     const [setting, value] = [settingLabel(property), String(raw ?? "")];
-    throw max === undefined ? new SettingsError("atLeast", { setting, min, value }) : new SettingsError("integer", { setting, min, max, value });
+    throw max === undefined
+      ? new SettingsError("atLeast", { setting, min, value })
+      : new SettingsError("integer", { setting, min, max, value });
   }
   return n;
 }
@@ -160,12 +162,16 @@ export function parseRedisUrl(raw: unknown): string {
 }
 
 function scaleOut(raw: Record<string, unknown>, credentials: ServerCredentials): ScaleOutSettings | undefined {
-  const adapter = raw.adapter === undefined || raw.adapter === null || raw.adapter === "" ? "memory" : String(raw.adapter);
+  const adapter =
+    raw.adapter === undefined || raw.adapter === null || raw.adapter === "" ? "memory" : String(raw.adapter);
   if (!(ADAPTER_KINDS as readonly string[]).includes(adapter)) {
     throw new SettingsError("adapter", { adapter, choices: ADAPTER_KINDS.map((kind) => new Term(`adapter.${kind}`)) });
   }
   if (adapter === "memory") return undefined;
-  const prefix = raw.redisPrefix === undefined || raw.redisPrefix === null || String(raw.redisPrefix).trim() === "" ? DEFAULT_REDIS_PREFIX : String(raw.redisPrefix).trim();
+  const prefix =
+    raw.redisPrefix === undefined || raw.redisPrefix === null || String(raw.redisPrefix).trim() === ""
+      ? DEFAULT_REDIS_PREFIX
+      : String(raw.redisPrefix).trim();
   if (/[\s#*?[\]]/.test(prefix)) {
     throw new SettingsError("redisPrefix", { prefix });
   }
@@ -191,7 +197,11 @@ function eventLimit(raw: Record<string, unknown>): { eventRate: number; eventBur
  * @param credentials the config node's credentials (Redis username and password)
  * @throws SettingsError naming the setting and how to fix it
  */
-export function parseServerSettings(raw: Record<string, unknown>, tls?: SecureContextOptions, credentials: ServerCredentials = {}): ServerSettings {
+export function parseServerSettings(
+  raw: Record<string, unknown>,
+  tls?: SecureContextOptions,
+  credentials: ServerCredentials = {},
+): ServerSettings {
   const listen = raw.listen === "nodered" ? "nodered" : "port";
   const path = raw.path === undefined || raw.path === "" ? "/socket.io" : String(raw.path).trim();
   if (!/^\/[^\s?#]*$/.test(path) || path.length < 2) {
@@ -227,7 +237,10 @@ const sha256 = (text: string): string => createHash("sha256").update(text).diges
  */
 export function fingerprint(s: ServerSettings): string {
   const tls = s.tls ? sha256(JSON.stringify(s.tls, (_k, v) => (Buffer.isBuffer(v) ? v.toString("base64") : v))) : "";
-  const scaleOut = s.scaleOut && { ...s.scaleOut, password: s.scaleOut.password === undefined ? undefined : sha256(s.scaleOut.password) };
+  const scaleOut = s.scaleOut && {
+    ...s.scaleOut,
+    password: s.scaleOut.password === undefined ? undefined : sha256(s.scaleOut.password),
+  };
   return JSON.stringify({ ...s, tls, scaleOut });
 }
 
@@ -236,7 +249,9 @@ export function differences(a: string, b: string): string[] {
   const x = JSON.parse(a) as Record<string, unknown>;
   const y = JSON.parse(b) as Record<string, unknown>;
   // A key only one of them has (scale-out on one side only) is a difference too.
-  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter(
+    (k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]),
+  );
 }
 
 /** The scheme a request came in on: TLS here, or what a TLS-terminating proxy says it received. */
@@ -283,6 +298,10 @@ export function socketIoOptions(s: ServerSettings): Partial<ServerOptions> {
   };
   if (s.corsOrigins === "*") base.cors = { origin: "*" };
   else if (s.corsOrigins.length > 0) base.cors = { origin: s.corsOrigins, credentials: true };
-  if (s.recovery) base.connectionStateRecovery = { maxDisconnectionDuration: s.recoveryDuration, skipMiddlewares: s.recoverySkipMiddleware };
+  if (s.recovery)
+    base.connectionStateRecovery = {
+      maxDisconnectionDuration: s.recoveryDuration,
+      skipMiddlewares: s.recoverySkipMiddleware,
+    };
   return { ...base, ...s.options };
 }

@@ -99,8 +99,22 @@ function departedSnapshot(socket: Socket): [HandshakeSnapshot, number] {
   const h = socket.handshake;
   const [headers, headerBytes] = stringsOf(h.headers);
   const [query, queryBytes] = stringsOf(h.query);
-  const snapshot = { headers, query, auth: {}, address: String(h.address), time: String(h.time), issued: h.issued, url: String(h.url), secure: h.secure, xdomain: h.xdomain };
-  const bytes = 16 * ENTRY_BYTES + headerBytes + queryBytes + 2 * (snapshot.address.length + snapshot.time.length + snapshot.url.length);
+  const snapshot = {
+    headers,
+    query,
+    auth: {},
+    address: String(h.address),
+    time: String(h.time),
+    issued: h.issued,
+    url: String(h.url),
+    secure: h.secure,
+    xdomain: h.xdomain,
+  };
+  const bytes =
+    16 * ENTRY_BYTES +
+    headerBytes +
+    queryBytes +
+    2 * (snapshot.address.length + snapshot.time.length + snapshot.url.length);
   return [snapshot, bytes];
 }
 
@@ -170,7 +184,9 @@ export class SocketHandle {
     if (socket) return snapshotOf(socket);
     const kept = this.kept();
     // A copy each time: what a flow writes into it is not kept.
-    return kept ? { ...kept.snapshot, headers: { ...kept.snapshot.headers }, query: { ...kept.snapshot.query }, auth: {} } : emptyHandshake();
+    return kept
+      ? { ...kept.snapshot, headers: { ...kept.snapshot.headers }, query: { ...kept.snapshot.query }, auth: {} }
+      : emptyHandshake();
   }
 
   /**

@@ -32,7 +32,13 @@ export function httpNodeGuard(RED: NodeAPI, node: Node, log: Logger): HttpGuard 
   try {
     const auth = settings.httpNodeAuth || settings.httpAuth;
     const middleware = settings.httpNodeMiddleware;
-    return HttpGuard.of([auth ? authMiddleware(RED, auth) : [], middleware ? [parseCookies as Middleware, middlewareList(middleware, "httpNodeMiddleware")] : []], log);
+    return HttpGuard.of(
+      [
+        auth ? authMiddleware(RED, auth) : [],
+        middleware ? [parseCookies as Middleware, middlewareList(middleware, "httpNodeMiddleware")] : [],
+      ],
+      log,
+    );
   } catch (err) {
     const error = (err as Error).message;
     node.error(RED._("socket-io-server.errors.httpNodeSecurity", { error }));

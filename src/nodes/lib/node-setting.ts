@@ -29,7 +29,12 @@ export function settingReader(RED: NodeAPI, node: Node, value: unknown, type: st
 
 /** True for a setting left blank, so that the msg property is used instead. */
 export function isBlank(value: unknown): boolean {
-  return value === undefined || value === null || (typeof value === "string" && value.trim() === "") || (Array.isArray(value) && value.length === 0);
+  return (
+    value === undefined ||
+    value === null ||
+    (typeof value === "string" && value.trim() === "") ||
+    (Array.isArray(value) && value.length === 0)
+  );
 }
 
 /**

@@ -67,8 +67,10 @@ export function linkServer(
 export function serverStatus(RED: NodeAPI, entry: ServerEntry, clients?: string): NodeStatus {
   const redis = entry.redis;
   if (!redis) return clients === undefined ? {} : ok(clients);
-  const key = redis.state === "connected" ? "redis" : redis.state === "unreachable" ? "redisUnreachable" : "redisConnecting";
-  const text = clients === undefined ? RED._(`${SHARED}.status.${key}`) : RED._(`${SHARED}.status.${key}Clients`, { clients });
+  const key =
+    redis.state === "connected" ? "redis" : redis.state === "unreachable" ? "redisUnreachable" : "redisConnecting";
+  const text =
+    clients === undefined ? RED._(`${SHARED}.status.${key}`) : RED._(`${SHARED}.status.${key}Clients`, { clients });
   return redis.state === "connected" ? ok(text) : waiting(text);
 }
 
@@ -84,7 +86,13 @@ export function checkNamespace(value: unknown): string | undefined {
  * keys (`errors.namespaceType`, `errors.unknownNamespace`) word the errors.
  * @throws when msg.namespace is not a string, or names no configured namespace
  */
-export function namespaceFor(RED: NodeAPI, type: string, entry: ServerEntry, setting: string | undefined, fromMsg: unknown): NamespaceHub {
+export function namespaceFor(
+  RED: NodeAPI,
+  type: string,
+  entry: ServerEntry,
+  setting: string | undefined,
+  fromMsg: unknown,
+): NamespaceHub {
   const name = setting ?? (fromMsg === undefined ? "/" : fromMsg);
   if (typeof name !== "string") throw new Error(RED._(`${type}.errors.namespaceType`, { kind: String(kindOf(name)) }));
   const hub = entry.namespace(name);
