@@ -1,16 +1,23 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import { STATUS_CODES, ServerResponse, type IncomingMessage } from "node:http";
+import { ServerResponse, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import bcrypt from "bcryptjs";
 import express from "express";
-import { basicCredentials } from "./http-request-parts";
 import type { Logger } from "./logger";
+import { answerRefusal, messageOf, Refused, settled } from "./middleware-refusal";
 import { kindOf, Problem, Term, type WordValue } from "./problem";
 import { RateLimitedReport } from "./rate-limited-report";
 
+// Node-RED's {user, pass} form of httpNodeAuth, which the server node turns into middleware.
+export { basicAuth } from "./basic-auth";
+
+/** What middleware calls to pass a request on (`next()`) or to refuse it (`next(err)`). */
+export type Next = (err?: unknown) => void;
+/** Express middleware that handles a request. */
+export type Handler = (req: express.Request, res: express.Response, next: Next) => unknown;
+/** Express middleware that handles an error: Express tells it by its four parameters. */
+export type ErrorHandler = (err: unknown, req: express.Request, res: express.Response, next: Next) => unknown;
 /** An Express middleware: `(req, res, next)`, or `(err, req, res, next)` to handle an error. */
-export type Middleware = (...args: any[]) => unknown;
+export type Middleware = Handler | ErrorHandler;
 
 /** What an HTTP guard runs: middleware functions, or arrays of them, as `app.use()` takes them. */
 export type MiddlewareList = Array<Middleware | MiddlewareList>;
@@ -46,32 +53,6 @@ const RESPONSE_KEYS = ["req", "locals"];
 /** What the log says of a middleware that answered a request and let it go on as well. */
 const ANSWERED_AND_NEXT = new Term("core.http.answeredAndNext");
 
-/** A refusal of the middleware that is not an error response of its own; its message is never shown. */
-class Refused extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-/** Calls `fn`, turning a rejected promise into `next(err)` as Express 5 does (Express 4 only catches throws). */
-function settled(fn: Middleware): Middleware {
-  const run = (next: (err?: unknown) => void, call: (next: (err?: unknown) => void) => unknown): void => {
-    // next('route') and next('router') skip an http in node's route: here they refuse, never admit.
-    const onward = (err?: unknown): void =>
-      next(err === "route" || err === "router" ? new Refused(`next('${err}')`, 404) : err);
-    const out = call(onward) as PromiseLike<unknown> | undefined;
-    if (out && typeof out.then === "function")
-      out.then(undefined, (err: unknown) => next(err ?? new Problem("http.promiseRejected")));
-  };
-  return fn.length === 4
-    ? (err: unknown, req: unknown, res: unknown, next: (err?: unknown) => void) =>
-        run(next, (onward) => fn(err, req, res, onward))
-    : (req: unknown, res: unknown, next: (err?: unknown) => void) => run(next, (onward) => fn(req, res, onward));
-}
-
 function flatten(list: unknown[], name: string, into: Middleware[] = []): Middleware[] {
   for (const item of list) {
     if (Array.isArray(item)) flatten(item, name, into);
@@ -88,50 +69,6 @@ function flatten(list: unknown[], name: string, into: Middleware[] = []): Middle
  */
 export function middlewareList(value: unknown, name: string): Middleware[] {
   return flatten([value], name);
-}
-
-/** The status a refusal by error gets: the error's own 4xx/5xx status, else 500. */
-function statusOf(err: unknown): number {
-  const e = err as { status?: unknown; statusCode?: unknown } | null;
-  const status = Number(e?.status ?? e?.statusCode);
-  return Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Node-RED's `httpNodeAuth` with `{user, pass}`, as Node-RED itself applies it: Basic authentication
- * against a bcrypt hash, or a 32-character MD5 hash (Node-RED's legacy form). OPTIONS requests pass
- * (CORS preflights carry no credentials). The last good password is remembered, so polling requests
- * do not pay for bcrypt each time.
- *
- * @example
- * const check = basicAuth("admin", "$2b$08$...");  // node-red admin hash-pw
- */
-export function basicAuth(user: string, pass: string): Middleware {
-  const matches: (given: string) => Promise<boolean> =
-    pass.length === 32
-      ? async (given) => {
-          const hash = Buffer.from(createHash("md5").update(given, "utf8").digest("hex"));
-          const want = Buffer.from(pass);
-          return hash.length === want.length && timingSafeEqual(hash, want);
-        }
-      : (given) => bcrypt.compare(given, pass).catch(() => false);
-  let remembered: string | undefined;
-  return async (req: IncomingMessage, res: express.Response, next: (err?: unknown) => void) => {
-    if (req.method === "OPTIONS") return next();
-    const given = basicCredentials(req);
-    const ok = !!given && given.name === user && (given.pass === remembered || (await matches(given.pass)));
-    if (!ok) {
-      res.set("WWW-Authenticate", 'Basic realm="Authorization Required"');
-      res.sendStatus(401);
-      return;
-    }
-    remembered = given.pass;
-    next();
-  };
 }
 
 /**
@@ -297,14 +234,7 @@ export class HttpGuard {
   /** Answers a request the middleware refused by an error, unless it has answered already. */
   private refuse(res: ServerResponse, err: unknown): void {
     if (!(err instanceof Refused && err.status === 404)) this.failed(messageOf(err));
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const status = statusOf(err);
-    const body = STATUS_CODES[status] ?? "Error";
-    res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
-    res.end(body);
+    answerRefusal(res, err);
   }
 
   private failed(what: WordValue): void {

@@ -1,9 +1,10 @@
 import { EventEmitter } from "node:events";
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { HttpGuard } from "./http-guard";
-import { consoleLogger } from "./logger";
-import { Term } from "./problem";
+import { debugChannel } from "./debug-channel";
+import type { HttpGuard } from "./http-guard";
+
+const debug = debugChannel("http-mount");
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -51,7 +52,7 @@ const mounts = new WeakMap<HttpServer, HttpMount>();
  *
  * @example
  * const mount = HttpMount.of(RED.server);
- * const point = mount.mount("/socket.io", true, guard);
+ * const point = mount.mount("/socket.io", guard);
  * const io = new Server(point, { path: "/socket.io" });
  * mount.unmount(point);
  */
@@ -101,15 +102,17 @@ export class HttpMount {
 
   /**
    * A new mount point for `path`, which replaces the current one.
-   * @param secured run Node-RED's HTTP security first: `guard`, or, without one, refuse everything
+   * @param guard Node-RED's HTTP security, run first; undefined for none
    */
-  mount(path: string, secured = false, guard?: HttpGuard): MountPoint {
-    const check = secured ? (guard ?? HttpGuard.refusing(new Term("core.http.noGuard"), consoleLogger)) : undefined;
-    this.current = new MountPoint(path, this.passOn, check);
+  mount(path: string, guard?: HttpGuard): MountPoint {
+    debug("Node-RED's server: %s mounted%s", path, guard ? " behind Node-RED's HTTP security" : "");
+    this.current = new MountPoint(path, this.passOn, guard);
     return this.current;
   }
 
   unmount(point: MountPoint): void {
-    if (this.current === point) this.current = undefined;
+    if (this.current !== point) return;
+    debug("Node-RED's server: %s unmounted", point.path);
+    this.current = undefined;
   }
 }

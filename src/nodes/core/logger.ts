@@ -1,4 +1,4 @@
-import { wordCode, type WordValues } from "./problem";
+import type { WordValues } from "./problem";
 
 /**
  * Where the core reports what a user should see in the log: a code and its values (see Problem),
@@ -10,10 +10,3 @@ export interface Logger {
   /** Information (a broker connected again). */
   log?(code: string, values?: WordValues): void;
 }
-
-/** Used when no adapter gave a logger (the core's own unit tests). */
-export const consoleLogger: Logger = {
-  warn: (code, values) => console.warn(wordCode(code, values)),
-  error: (code, values) => console.error(wordCode(code, values)),
-  log: (code, values) => console.log(wordCode(code, values)),
-};

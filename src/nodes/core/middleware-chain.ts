@@ -88,7 +88,7 @@ export class MiddlewareChain {
 
   /** Adds a step in its place; returns the function that removes it. */
   add(step: MiddlewareStep): () => void {
-    this.steps = [...this.steps, step].sort((a, b) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.steps = [...this.steps, step].sort(byOrder);
     return () => this.remove(step);
   }
 
@@ -159,6 +159,14 @@ export class MiddlewareChain {
       }
     });
   }
+}
+
+/** Ascending order, then node id for equal orders. */
+function byOrder(a: MiddlewareStep, b: MiddlewareStep): number {
+  const order = a.order - b.order;
+  if (order) return order;
+  if (a.id === b.id) return 0;
+  return a.id < b.id ? -1 : 1;
 }
 
 function toRefusal(err: Error): RefusedError {

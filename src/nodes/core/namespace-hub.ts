@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events";
 import type { Namespace, Socket } from "socket.io";
+import { ConnectAttempts } from "./connect-attempts";
 import type { DeployGate } from "./deploy-gate";
 import {
   clientArguments,
@@ -12,23 +13,9 @@ import {
 } from "./event-router";
 import { EventBucket, type EventLimit } from "./event-rate-limit";
 import type { Logger } from "./logger";
-import { MiddlewareChain, RefusedError, REFUSALS } from "./middleware-chain";
+import { MiddlewareChain } from "./middleware-chain";
 import { RateLimitedReport } from "./rate-limited-report";
 import { SocketHandle } from "./socket-handle";
-
-/** After this many refused attempts to join a namespace, a connection is closed: no endless guessing. */
-export const MAX_REFUSALS = 5;
-// Engine.IO connection (Socket.IO's Client) -> refused attempts, over all namespaces of a server.
-const refusals = new WeakMap<object, number>();
-
-/** CONNECTs for a namespace repeated while an attempt is in flight that share its outcome. */
-const MAX_REPEATS = 2;
-
-/** One connection's attempt to join a namespace: how it ends, and how often CONNECT came again meanwhile. */
-interface Attempt {
-  outcome: Promise<Error | undefined>;
-  repeats: number;
-}
 
 /** What a hub limits per socket and connection. */
 export interface HubLimits {
@@ -42,14 +29,18 @@ interface SessionStore {
   sessions?: Map<string, unknown>;
 }
 
-/** Calls `fn` at most once; later calls return false. */
-export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => boolean {
+/**
+ * Takes the acknowledgement callback off the end of `args`, where Socket.IO passes it when the sender
+ * waits for an answer; it answers once.
+ */
+function takeAck(args: unknown[]): ((...answer: unknown[]) => void) | undefined {
+  if (typeof args[args.length - 1] !== "function") return undefined;
+  const ack = args.pop() as (...answer: unknown[]) => void;
   let used = false;
-  return (...args: A) => {
-    if (used) return false;
+  return (...answer) => {
+    if (used) return;
     used = true;
-    fn(...args);
-    return true;
+    ack(...answer);
   };
 }
 
@@ -67,13 +58,12 @@ export class NamespaceHub {
   private readonly countWatchers = new Set<(count: number) => void>();
   /** Names of the instance events the namespace already listens for: one listener per name. */
   private readonly instanceEvents = new Set<string>();
-  /** Connection (Socket.IO's Client) -> its attempt to join this namespace: one at a time each. */
-  private readonly attempts = new WeakMap<object, Attempt>();
+  /** Connections' attempts to join this namespace: one at a time each. */
+  private readonly attempts: ConnectAttempts;
   /** Session ids being restored right now: a session is handed out once. */
   private readonly restoring = new Set<string>();
   private readonly dropped: RateLimitedReport;
   private readonly flooded: RateLimitedReport;
-  private readonly closedForRefusals: RateLimitedReport;
 
   constructor(
     readonly nsp: Namespace,
@@ -88,11 +78,9 @@ export class NamespaceHub {
     const limit = { rate: limits.events?.rate ?? 0, burst: limits.events?.burst ?? 0 };
     this.dropped = new RateLimitedReport((count) => log.warn("hub.rateDropped", { count, ...limit, namespace }));
     this.flooded = new RateLimitedReport((count) => log.warn("hub.rateDisconnected", { count, ...limit, namespace }));
-    this.closedForRefusals = new RateLimitedReport((count) =>
-      log.warn("hub.refusals", { count, max: MAX_REFUSALS, namespace }),
-    );
+    this.attempts = new ConnectAttempts(namespace, log);
     this.guardSessions(nsp.adapter as unknown as SessionStore);
-    nsp.use((socket, next) => this.admit(socket, next));
+    nsp.use((socket, next) => this.attempts.admit(socket, next, () => this.check(socket)));
     nsp.on("connection", (socket: Socket) => this.connected(socket));
     for (const name of ROOM_EVENTS) {
       nsp.adapter.on(name, (room: string, id?: string) => this.roomEvent(name, room, id));
@@ -144,56 +132,23 @@ export class NamespaceHub {
     this.router.clear();
     this.dropped.stop();
     this.flooded.stop();
-    this.closedForRefusals.stop();
+    this.attempts.stop();
   }
 
   /**
-   * A connection attempt. One connection has one attempt per namespace in the middleware at a time,
-   * so 20,000 CONNECT packets cost one middleware run, not 20,000. socket.io-client sends CONNECT
-   * again when an app calls connect() on a socket that is still connecting: a few such repeats share
-   * the attempt's outcome without running the middleware again; more are refused. A connection
-   * refused MAX_REFUSALS times is closed.
+   * Runs the middleware chain for a connection attempt, the socket reachable meanwhile; undefined
+   * when there is nothing to run.
    */
-  private admit(socket: Socket, next: (err?: Error) => void): void {
-    const client = socket.client;
-    const current = this.attempts.get(client);
-    if (current) {
-      if (current.repeats++ < MAX_REPEATS) void current.outcome.then((refusal) => (refusal ? next(refusal) : next()));
-      else this.refuse(socket, next, new RefusedError(REFUSALS.settingUp));
-      return;
-    }
-    // Kept until the socket has connected, or been refused. Once connected, Socket.IO itself closes a
-    // connection that sends CONNECT for a namespace it has joined.
-    if (this.chain.size === 0 && this.router.gateOpen) {
-      this.attempts.set(client, { outcome: Promise.resolve(undefined), repeats: 0 });
-      next();
-      return;
-    }
+  private check(socket: Socket): Promise<Error | undefined> | undefined {
+    if (this.chain.size === 0 && this.router.gateOpen) return undefined;
     this.pending.set(socket.id, socket);
-    const outcome = this.chain.run(this.handleOf(socket)).catch((err: Error) => err);
-    const attempt: Attempt = { outcome, repeats: 0 };
-    this.attempts.set(client, attempt);
-    void outcome.then((refusal) => {
-      this.pending.delete(socket.id);
-      if (!refusal) {
-        next();
-        return;
-      }
-      if (this.attempts.get(client) === attempt) this.attempts.delete(client);
-      this.refuse(socket, next, refusal);
-    });
-  }
-
-  private refuse(socket: Socket, next: (err?: Error) => void, refusal: Error): void {
-    next(refusal);
-    const client = socket.client;
-    const count = (refusals.get(client) ?? 0) + 1;
-    refusals.set(client, count);
-    if (count === MAX_REFUSALS) {
-      this.closedForRefusals.add();
-      // After Socket.IO has sent the CONNECT_ERROR (it does so on the next tick).
-      setImmediate(() => socket.conn.close());
-    }
+    return this.chain
+      .run(this.handleOf(socket))
+      .catch((err: Error) => err)
+      .then((refusal) => {
+        this.pending.delete(socket.id);
+        return refusal;
+      });
   }
 
   /**
@@ -219,7 +174,7 @@ export class NamespaceHub {
   }
 
   private connected(socket: Socket): void {
-    this.attempts.delete(socket.client);
+    this.attempts.connected(socket);
     const handle = this.handleOf(socket);
     const router = this.router;
     router.route({ kind: "lifecycle", name: "connection", socket: handle, args: [] });
@@ -236,8 +191,7 @@ export class NamespaceHub {
           return;
         }
       }
-      const last = args[args.length - 1];
-      const ack = typeof last === "function" ? once(args.pop() as (...a: unknown[]) => void) : undefined;
+      const ack = takeAck(args);
       router.route({ kind: "client", name: String(event), socket: handle, args: clientArguments(args), ack });
     });
     socket.on("disconnecting", (reason: string) => {
@@ -261,8 +215,7 @@ export class NamespaceHub {
     this.instanceEvents.add(name);
     const router = this.router;
     (this.nsp as unknown as EventEmitter).on(name, (...args: unknown[]) => {
-      const last = args[args.length - 1];
-      const ack = typeof last === "function" ? once(args.pop() as (...a: unknown[]) => void) : undefined;
+      const ack = takeAck(args);
       router.route({ kind: "instance", name, args: clientArguments(args), ack });
     });
   }

@@ -9,13 +9,15 @@ import { Server } from "socket.io";
 import { boundedParser, type BoundedParser } from "./bounded-parser";
 import type { DeployGate } from "./deploy-gate";
 import { EngineGuard } from "./engine-guard";
+import { HttpGuard } from "./http-guard";
 import { HttpMount, type MountPoint } from "./http-mount";
 import { publishServer, withdrawServer, type SocketResolver } from "./live-sockets";
 import type { Logger } from "./logger";
 import { NamespaceHub } from "./namespace-hub";
-import { Problem } from "./problem";
+import { Problem, Term } from "./problem";
 import { RedisAdapterLink } from "./redis-adapter-link";
-import { fingerprint, socketIoOptions, type ServerSettings } from "./server-settings";
+import { fingerprint } from "./server-fingerprint";
+import { socketIoOptions, type ServerSettings } from "./server-settings";
 
 export type EntryState = "starting" | "listening" | "error" | "closed";
 
@@ -26,7 +28,7 @@ export interface EntryContext {
   /** Node-RED's own HTTP(S) server, for settings with listen "nodered". */
   nodeRedServer?: HttpServer;
   /** Node-RED's httpNodeAuth and httpNodeMiddleware, run first when settings.httpNodeSecurity is on. */
-  httpGuard?: import("./http-guard").HttpGuard;
+  httpGuard?: HttpGuard;
 }
 
 /**
@@ -134,11 +136,7 @@ export class ServerEntry {
         this.setState("error", new Problem("server.noNodeRedServer"));
         return;
       }
-      this.mountPoint = HttpMount.of(this.context.nodeRedServer).mount(
-        s.path,
-        s.httpNodeSecurity,
-        this.context.httpGuard,
-      );
+      this.mountPoint = HttpMount.of(this.context.nodeRedServer).mount(s.path, this.httpGuard());
       // Socket.IO's attach() only needs an EventEmitter with listeners(); the mount point is one.
       this.io.attach(this.mountPoint as unknown as HttpServer, { destroyUpgrade: false });
       this.setState("listening");
@@ -151,18 +149,19 @@ export class ServerEntry {
     const server = s.tls ? createHttpsServer(s.tls, notFound) : createHttpServer(notFound);
     this.httpServer = server;
     this.io.attach(server);
-    server.once("error", (err: NodeJS.ErrnoException) => {
-      const problem =
-        err.code === "EADDRINUSE"
-          ? new Problem("server.portInUse", { port: s.port })
-          : err.code === "EACCES"
-            ? new Problem("server.portDenied", { port: s.port })
-            : new Problem("server.cannotListen", { port: s.port, error: err.message });
-      this.setState("error", problem);
-    });
+    server.once("error", (err: NodeJS.ErrnoException) => this.setState("error", listenProblem(err, s.port)));
     server.listen(s.port, () => {
       if (this.stateNow === "starting") this.setState("listening");
     });
+  }
+
+  /**
+   * What guards the endpoint on Node-RED's server. Fail closed: settings that ask for Node-RED's HTTP
+   * security without a guard given (a runtime other than the server node's) refuse every request.
+   */
+  private httpGuard(): HttpGuard | undefined {
+    if (!this.settings.httpNodeSecurity) return undefined;
+    return this.context.httpGuard ?? HttpGuard.refusing(new Term("core.http.noGuard"), this.context.log);
   }
 
   /** Disconnects every client and frees the port; safe to call more than once. */
@@ -192,4 +191,11 @@ export class ServerEntry {
     this.parser.stop();
     this.engineGuard.stop();
   }
+}
+
+/** Why a server could not listen on its port, as the user can act on it. */
+function listenProblem(err: NodeJS.ErrnoException, port: number): Problem {
+  if (err.code === "EADDRINUSE") return new Problem("server.portInUse", { port });
+  if (err.code === "EACCES") return new Problem("server.portDenied", { port });
+  return new Problem("server.cannotListen", { port, error: err.message });
 }

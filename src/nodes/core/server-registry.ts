@@ -1,7 +1,9 @@
 import type { Server as HttpServer } from "node:http";
+import { debugChannel } from "./debug-channel";
 import { Problem, settingLabel } from "./problem";
 import { ServerEntry, type EntryContext } from "./server-entry";
-import { differences, fingerprint, type ServerSettings } from "./server-settings";
+import { differences, fingerprint } from "./server-fingerprint";
+import type { ServerSettings } from "./server-settings";
 
 /**
  * Raised when a config node wants a port (or Node-RED's server) that another one uses with other
@@ -27,6 +29,8 @@ export class ServerConflictError extends Problem {
     );
   }
 }
+
+const debug = debugChannel("registry");
 
 /** How long an unused server waits for a deploy to reclaim it before it closes. */
 export const DEFAULT_PARK_MS = 15_000;
@@ -76,6 +80,7 @@ export class ServerRegistry {
       const fp = fingerprint(settings);
       const usable = existing.state !== "error" && existing.state !== "closed";
       if (existing.fingerprint === fp && usable) {
+        debug("%s: %s by %s", key, existing.owners.size > 0 ? "shared" : "taken back", ownerId);
         clearTimeout(existing.parkTimer);
         existing.parkTimer = undefined;
         existing.owners.add(ownerId);
@@ -85,10 +90,17 @@ export class ServerRegistry {
       if (others.length > 0 && usable) {
         throw new ServerConflictError(settings, existing, others[0], differences(existing.fingerprint, fp));
       }
+      debug(
+        "%s: restarted for %s (%s)",
+        key,
+        ownerId,
+        differences(existing.fingerprint, fp).join(", ") || existing.state,
+      );
       existing.owners.clear();
       after = this.drop(existing);
     }
     const entry = new ServerEntry(key, settings, context, after);
+    debug("%s: started for %s", key, ownerId);
     entry.owners.add(ownerId);
     this.entries.set(key, entry);
     return entry;
@@ -105,6 +117,7 @@ export class ServerRegistry {
       await this.drop(entry);
       return;
     }
+    debug("%s: parked for %d ms after %s stopped", entry.key, this.parkMs, ownerId);
     clearTimeout(entry.parkTimer);
     entry.parkTimer = setTimeout(() => void this.drop(entry), this.parkMs);
     entry.parkTimer.unref();
@@ -131,6 +144,7 @@ export class ServerRegistry {
   }
 
   private drop(entry: ServerEntry): Promise<void> {
+    if (this.entries.get(entry.key) === entry) debug("%s: closed", entry.key);
     if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
     return entry.close();
   }

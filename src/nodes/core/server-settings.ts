@@ -1,8 +1,11 @@
-import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import type { ServerOptions } from "socket.io";
-import { Problem, settingLabel, Term, type WordValues } from "./problem";
+import { Term } from "./problem";
+import { flag, integer, parseOptionsJson, SettingsError, textOr } from "./setting-fields";
+
+// Whether two config nodes can share a server: tests import it with the parser.
+export { differences, fingerprint } from "./server-fingerprint";
 
 /** A socket-io-server config node's settings, checked and normalised. */
 export interface ServerSettings {
@@ -78,50 +81,6 @@ export interface ServerCredentials {
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 export const DEFAULT_REDIS_PREFIX = "socket.io";
 
-/** A setting a user can fix in the config node; its code (under `setting`) says which and how. */
-export class SettingsError extends Problem {
-  constructor(code: string, values: WordValues = {}) {
-    super(`setting.${code}`, values);
-  }
-}
-
-/**
- * A whole number setting, named by its property; blank gives `fallback`, or an error when there is
- * none (undefined).
- */
-function integer(raw: unknown, property: string, fallback: number | undefined, min: number, max?: number): number {
-  const blank = raw === undefined || raw === null || String(raw).trim() === "";
-  if (blank && fallback !== undefined) return fallback;
-  const n = blank ? NaN : typeof raw === "number" ? raw : Number(String(raw).trim());
-  if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
-    const [setting, value] = [settingLabel(property), String(raw ?? "")];
-    throw max === undefined
-      ? new SettingsError("atLeast", { setting, min, value })
-      : new SettingsError("integer", { setting, min, max, value });
-  }
-  return n;
-}
-
-function flag(raw: unknown, fallback: boolean): boolean {
-  if (raw === undefined || raw === null || raw === "") return fallback;
-  return raw === true || raw === "true";
-}
-
-/** Parses the advanced-options field: empty, or a JSON object. */
-export function parseOptionsJson(raw: unknown): Record<string, unknown> {
-  if (raw === undefined || raw === null || (typeof raw === "string" && raw.trim() === "")) return {};
-  let value: unknown = raw;
-  if (typeof raw === "string") {
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      throw new SettingsError("optionsJson", { error: (err as Error).message });
-    }
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new SettingsError("optionsObject");
-  return value as Record<string, unknown>;
-}
-
 /** Origins that are not scheme://host: a sandboxed or local page sends "null", some apps "file://". */
 export const LITERAL_ORIGINS: readonly string[] = ["null", "file://"];
 
@@ -145,7 +104,7 @@ function origins(raw: unknown): "*" | string[] {
 
 /** Checks a Redis URL: redis:// or rediss://, a host, an optional port and database, no credentials. */
 export function parseRedisUrl(raw: unknown): string {
-  const text = raw === undefined || raw === null || String(raw).trim() === "" ? DEFAULT_REDIS_URL : String(raw).trim();
+  const text = textOr(raw, DEFAULT_REDIS_URL);
   let url: URL;
   try {
     url = new URL(text);
@@ -168,10 +127,7 @@ function scaleOut(raw: Record<string, unknown>, credentials: ServerCredentials):
     throw new SettingsError("adapter", { adapter, choices: ADAPTER_KINDS.map((kind) => new Term(`adapter.${kind}`)) });
   }
   if (adapter === "memory") return undefined;
-  const prefix =
-    raw.redisPrefix === undefined || raw.redisPrefix === null || String(raw.redisPrefix).trim() === ""
-      ? DEFAULT_REDIS_PREFIX
-      : String(raw.redisPrefix).trim();
+  const prefix = textOr(raw.redisPrefix, DEFAULT_REDIS_PREFIX);
   if (/[\s#*?[\]]/.test(prefix)) {
     throw new SettingsError("redisPrefix", { prefix });
   }
@@ -226,32 +182,6 @@ export function parseServerSettings(
     options: parseOptionsJson(raw.options),
     scaleOut: scaleOut(raw, credentials),
   };
-}
-
-const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
-
-/**
- * Two config nodes can share a server only when this string is equal; a deploy that changes it
- * restarts the server. Secrets (TLS keys, the Redis password) are in it as hashes only. Settings
- * without scale-out give the same string as before scale-out existed.
- */
-export function fingerprint(s: ServerSettings): string {
-  const tls = s.tls ? sha256(JSON.stringify(s.tls, (_k, v) => (Buffer.isBuffer(v) ? v.toString("base64") : v))) : "";
-  const scaleOut = s.scaleOut && {
-    ...s.scaleOut,
-    password: s.scaleOut.password === undefined ? undefined : sha256(s.scaleOut.password),
-  };
-  return JSON.stringify({ ...s, tls, scaleOut });
-}
-
-/** The settings that differ between two fingerprints, for a conflict message. */
-export function differences(a: string, b: string): string[] {
-  const x = JSON.parse(a) as Record<string, unknown>;
-  const y = JSON.parse(b) as Record<string, unknown>;
-  // A key only one of them has (scale-out on one side only) is a difference too.
-  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter(
-    (k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]),
-  );
 }
 
 /** The scheme a request came in on: TLS here, or what a TLS-terminating proxy says it received. */

@@ -1,7 +1,11 @@
 import { inspect } from "node:util";
-import type { BroadcastOperator, Namespace, Socket } from "socket.io";
+import type { Socket } from "socket.io";
 import { findSocket } from "./live-sockets";
 import { Problem } from "./problem";
+import { keepRetired, retiredOf, retiredUsage, type Retired } from "./retired-handshakes";
+
+// How long, and within how many bytes, a departed socket's handshake stays readable through its handle.
+export { RETIRED_BYTES, RETIRED_MS } from "./retired-handshakes";
 
 /** The parts of a Socket.IO handshake a flow reads, copied into plain objects. */
 export interface HandshakeSnapshot {
@@ -25,34 +29,10 @@ export class SocketGoneError extends Problem {
 
 const BRAND = Symbol.for("node-red-contrib-socket-io.SocketHandle");
 
-/**
- * How long a departed socket's handshake (without its auth) stays readable, for the msgs still about
- * it: a disconnect flow reads it at once, or after an await or two (an HTTP request, a database).
- */
-export const RETIRED_MS = 5000;
-/**
- * What all departed sockets' handshakes may take together, estimated. Headers and URL come within
- * Node's header limit (16 KB by default) and the query is parsed from the URL: at most about 64 KB
- * each, a few hundred bytes to 2 KB in practice, so this holds every departure of the last
- * RETIRED_MS at a few hundred departures a second. Past it the oldest go first.
- */
-export const RETIRED_BYTES = 4 * 1024 * 1024;
-
-/** A departed socket's handshake, and what a flow may still reach through it. */
-interface Retired {
-  snapshot: HandshakeSnapshot;
-  bytes: number;
-  /** `performance.now()` after which it is forgotten. */
-  until: number;
-  /** Its namespace: a broadcast "to everyone but this socket" still means something. */
-  nsp: Namespace;
-}
+/** Where a broadcast from a socket goes: Socket.IO's operator, for any event. */
+type Broadcast = Socket["broadcast"];
 
 const snapshots = new WeakMap<Socket, HandshakeSnapshot>();
-// In the order they departed, so the oldest (first to expire) come first.
-const retired = new Map<string, Retired>();
-let retiredBytes = 0;
-let sweeper: NodeJS.Timeout | undefined;
 const retiredKey = (h: SocketHandle): string => `${h.serverKey}\n${h.namespace}\n${h.id}`;
 
 function snapshotOf(socket: Socket): HandshakeSnapshot {
@@ -73,76 +53,6 @@ function snapshotOf(socket: Socket): HandshakeSnapshot {
     snapshots.set(socket, snapshot);
   }
   return snapshot;
-}
-
-// A property's slot and string header, roughly.
-const ENTRY_BYTES = 64;
-
-/** The string and string-array values of headers or a query, and an estimate of their bytes (two per character at most). */
-function stringsOf(source: Record<string, unknown>): [Record<string, string | string[]>, number] {
-  const copy: Record<string, string | string[]> = {};
-  let bytes = 0;
-  for (const [key, value] of Object.entries(source)) {
-    if (typeof value === "string") {
-      copy[key] = value;
-      bytes += ENTRY_BYTES + 2 * (key.length + value.length);
-    } else if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
-      copy[key] = [...value];
-      bytes += ENTRY_BYTES + 2 * key.length + value.reduce((n, v) => n + ENTRY_BYTES + 2 * v.length, 0);
-    }
-  }
-  return [copy, bytes];
-}
-
-/** What is kept of a departed socket: the handshake without auth, copied from Socket.IO's own. */
-function departedSnapshot(socket: Socket): [HandshakeSnapshot, number] {
-  const h = socket.handshake;
-  const [headers, headerBytes] = stringsOf(h.headers);
-  const [query, queryBytes] = stringsOf(h.query);
-  const snapshot = {
-    headers,
-    query,
-    auth: {},
-    address: String(h.address),
-    time: String(h.time),
-    issued: h.issued,
-    url: String(h.url),
-    secure: h.secure,
-    xdomain: h.xdomain,
-  };
-  const bytes =
-    16 * ENTRY_BYTES +
-    headerBytes +
-    queryBytes +
-    2 * (snapshot.address.length + snapshot.time.length + snapshot.url.length);
-  return [snapshot, bytes];
-}
-
-function forget(key: string): void {
-  const entry = retired.get(key);
-  if (!entry) return;
-  retired.delete(key);
-  retiredBytes -= entry.bytes;
-}
-
-/** Forgets what has expired, and what is over the byte bound (the oldest first). */
-function sweep(extraBytes = 0): void {
-  const now = performance.now();
-  for (const [key, entry] of retired) {
-    if (entry.until > now && retiredBytes + extraBytes <= RETIRED_BYTES) break;
-    forget(key);
-  }
-  if (sweeper || retired.size === 0) return;
-  const first = retired.values().next().value as Retired;
-  // One timer for all of them, so that a quiet server lets go of the last departures too.
-  sweeper = setTimeout(
-    () => {
-      sweeper = undefined;
-      sweep();
-    },
-    Math.max(1, first.until - now),
-  );
-  sweeper.unref();
 }
 
 function emptyHandshake(): HandshakeSnapshot {
@@ -194,19 +104,12 @@ export class SocketHandle {
    * it (a disconnect flow): for RETIRED_MS, and within RETIRED_BYTES for all departed sockets together.
    */
   static retire(handle: SocketHandle, socket: Socket): void {
-    const key = retiredKey(handle);
-    forget(key);
-    const [snapshot, bytes] = departedSnapshot(socket);
-    if (bytes > RETIRED_BYTES) return;
-    sweep(bytes);
-    retired.set(key, { snapshot, bytes, until: performance.now() + RETIRED_MS, nsp: socket.nsp });
-    retiredBytes += bytes;
+    keepRetired(retiredKey(handle), socket);
   }
 
   /** How many departed sockets' handshakes are kept, and their estimated bytes (for tests and diagnostics). */
   static retiredUsage(): { count: number; bytes: number } {
-    sweep();
-    return { count: retired.size, bytes: retiredBytes };
+    return retiredUsage();
   }
 
   /** True for a SocketHandle and for any clone of one (lodash cloneDeep keeps the prototype). */
@@ -221,8 +124,7 @@ export class SocketHandle {
 
   /** What `retire` kept of this socket, while it is kept. */
   private kept(): Retired | undefined {
-    const kept = retired.get(retiredKey(this));
-    return kept && kept.until > performance.now() ? kept : undefined;
+    return retiredOf(retiredKey(this));
   }
 
   private need(): Socket {
@@ -235,7 +137,7 @@ export class SocketHandle {
    * Where a broadcast from this socket goes: the live socket's own operator, or for a socket that
    * has just gone, its namespace (it is in no room any more, so "but this one" holds).
    */
-  private broadcastFrom(): BroadcastOperator<any, any> {
+  private broadcastFrom(): Broadcast {
     const socket = this.live;
     if (socket) return socket.broadcast;
     const kept = this.kept();
@@ -254,12 +156,12 @@ export class SocketHandle {
   }
 
   /** The live `socket.data`; an empty object once the socket has gone. */
-  get data(): any {
+  get data(): Socket["data"] {
     return this.live?.data ?? {};
   }
 
   /** Sets `socket.data`; once the socket has gone there is nothing to set. */
-  set data(value: any) {
+  set data(value: Socket["data"]) {
     const socket = this.live;
     if (socket) socket.data = value;
   }
@@ -273,7 +175,10 @@ export class SocketHandle {
     return socket ? socket.emit(event, ...args) : false;
   }
 
-  /** Joins room(s); with an adapter that works across servers, returns a Promise to await. Once the socket has gone, nothing. */
+  /**
+   * Joins room(s); with an adapter that works across servers, returns a Promise to await. Once the
+   * socket has gone, nothing.
+   */
   join(rooms: string | string[]): Promise<void> | void {
     return this.live?.join(rooms);
   }
@@ -289,20 +194,20 @@ export class SocketHandle {
   }
 
   /** Broadcast to room(s), excluding this socket; works for RETIRED_MS after it has gone. */
-  to(room: string | string[]): BroadcastOperator<any, any> {
+  to(room: string | string[]): Broadcast {
     return this.broadcastFrom().to(room);
   }
 
-  in(room: string | string[]): BroadcastOperator<any, any> {
+  in(room: string | string[]): Broadcast {
     return this.broadcastFrom().in(room);
   }
 
-  except(room: string | string[]): BroadcastOperator<any, any> {
+  except(room: string | string[]): Broadcast {
     return this.broadcastFrom().except(room);
   }
 
   /** Broadcast to every socket of the namespace but this one; works for RETIRED_MS after it has gone. */
-  get broadcast(): BroadcastOperator<any, any> {
+  get broadcast(): Broadcast {
     return this.broadcastFrom();
   }
 
