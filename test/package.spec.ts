@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
+import * as semver from "semver";
 import { freePort } from "./helpers";
 import { PACKAGE_DIR, startNodeRed, type NodeRedProcess } from "./node-red-process";
 import {
@@ -12,7 +13,6 @@ import {
   pack,
   packageJson,
   run,
-  semver,
   type Packed,
 } from "./package-tools";
 
@@ -64,6 +64,7 @@ const SHIPPABLE = [
   /^nodes\/[\w-]+\.html$/,
   /^nodes\/locales\/[\w-]+\/[\w-]+\.(json|html)$/,
   /^nodes\/icons\/[\w-]+\.(svg|png)$/,
+  /^resources\/[\w-]+\.js$/,
   /^examples\/[\w/-]+\.json$/,
 ];
 
@@ -103,7 +104,7 @@ describe("the npm package, as the palette manager gets it", function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("holds each node's compiled code with everything it requires, its editor html, messages, help and icon, plus the examples, README, CHANGELOG and LICENSE", function () {
+  it("holds each node's compiled code with everything it requires, its editor html, messages, help and icon, the shared editor script, plus the examples, README, CHANGELOG and LICENSE", function () {
     const examples = exampleFiles();
     assert.ok(examples.length > 0, "examples/ holds no flow (*.json) to ship");
     const expected = new Set([
@@ -114,6 +115,8 @@ describe("the npm package, as the palette manager gets it", function () {
       ...examples,
       ...filesUnder("nodes/locales"),
       ...filesUnder("nodes/icons"),
+      // The editor script the node files share (Node-RED serves it at resources/<module>/).
+      ...filesUnder("resources"),
     ]);
     for (const [type, file] of Object.entries(NODE_FILES)) {
       for (const f of localRequires(file)) expected.add(f);
@@ -134,7 +137,10 @@ describe("the npm package, as the palette manager gets it", function () {
       [],
       "files that should not be in the tarball",
     );
-    const stale = packed.files.filter((f) => f.endsWith(".js") && !existsSync(join(PACKAGE_DIR, sourceOf(f))));
+    // Compiled: the .js under nodes/ (resources/ holds the hand-written editor script).
+    const stale = packed.files.filter(
+      (f) => f.startsWith("nodes/") && f.endsWith(".js") && !existsSync(join(PACKAGE_DIR, sourceOf(f))),
+    );
     assert.deepEqual(stale, [], "compiled files without a source in src/ (left over from an old build)");
   });
 

@@ -3,7 +3,7 @@ import { inBatch } from "./core/emit-batch";
 import { emitTo, resolveReply, TARGET_KINDS, toRoomList, type EmitRequest, type TargetKind } from "./core/emit-target";
 import { kindOf } from "./core/problem";
 import { SocketGoneError, SocketHandle } from "./core/socket-handle";
-import { FlowNodeKit } from "./lib/flow-node-kit";
+import { registerFlowNode, type FlowNodeKit } from "./lib/flow-node-kit";
 import { argumentsToSend, RESERVED_INSTANCE_EVENTS } from "./core/event-router";
 import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./lib/node-setting";
 import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./lib/server-link";
@@ -28,10 +28,7 @@ interface EmitDef extends NodeDef {
 export = function (RED: NodeAPI): void {
   useCatalog(RED);
 
-  function SocketIoEmitNode(this: Node, def: EmitDef): void {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const kit = new FlowNodeKit(RED, node);
+  function setup(node: Node, def: EmitDef, kit: FlowNodeKit): void {
     // What errors call the room settings: their dialog labels.
     const [roomsLabel, exceptLabel] = [RED._("socket-io-emit.label.rooms"), RED._("socket-io-emit.label.except")];
 
@@ -151,5 +148,6 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType("socket-io-emit", SocketIoEmitNode);
+  // The edit dialog checks the Target setting against what the runtime can emit to.
+  registerFlowNode(RED, "socket-io-emit", setup, { socketIoEmitTargets: TARGET_KINDS });
 };

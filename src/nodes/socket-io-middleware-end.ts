@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { RefusedError, REFUSALS, type NextFn } from "./core/middleware-chain";
 import { kindOf } from "./core/problem";
-import { FlowNodeKit } from "./lib/flow-node-kit";
+import { registerFlowNode, type FlowNodeKit } from "./lib/flow-node-kit";
 import { useCatalog } from "./lib/wording";
 
 interface EndDef extends NodeDef {
@@ -11,10 +11,7 @@ interface EndDef extends NodeDef {
 export = function (RED: NodeAPI): void {
   useCatalog(RED);
 
-  function SocketIoMiddlewareEndNode(this: Node, def: EndDef): void {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const kit = new FlowNodeKit(RED, node);
+  function setup(node: Node, def: EndDef, kit: FlowNodeKit): void {
     const defaultMessage =
       typeof def.errMsg === "string" && def.errMsg.trim() !== "" ? def.errMsg.trim() : REFUSALS.unauthorized;
 
@@ -35,5 +32,5 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType("socket-io-middleware-end", SocketIoMiddlewareEndNode);
+  registerFlowNode(RED, "socket-io-middleware-end", setup);
 };

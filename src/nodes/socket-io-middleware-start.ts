@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import { RefusedError, REFUSALS, type MiddlewareStep } from "./core/middleware-chain";
 import { RateLimitedReport } from "./core/rate-limited-report";
 import type { ServerEntry } from "./core/server-entry";
-import { FlowNodeKit } from "./lib/flow-node-kit";
+import { registerFlowNode, type FlowNodeKit } from "./lib/flow-node-kit";
 import { failed, ok, waiting } from "./lib/node-status";
 import { checkNamespace, linkServer, type ServerConfigNode } from "./lib/server-link";
 import { statusText, useCatalog } from "./lib/wording";
@@ -23,22 +23,23 @@ function intendedNamespace(value: unknown): string {
 export = function (RED: NodeAPI): void {
   useCatalog(RED);
 
-  function SocketIoMiddlewareStartNode(this: Node, def: StartDef): void {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const kit = new FlowNodeKit(RED, node);
+  function setup(node: Node, def: StartDef, kit: FlowNodeKit): void {
     const status = kit.status;
 
     const namespace = checkNamespace(def.namespace);
     const seconds = def.timeout === "" || def.timeout === undefined ? 10 : Number(def.timeout);
     const order = def.order === "" || def.order === undefined ? 0 : Number(def.order);
-    const problem = !namespace
-      ? RED._("socket-io-middleware-start.errors.badNamespace", { namespace: String(def.namespace) })
-      : !(seconds > 0) || !Number.isFinite(seconds)
-        ? RED._("socket-io-middleware-start.errors.badTimeout", { timeout: String(def.timeout) })
-        : !Number.isFinite(order)
-          ? RED._("socket-io-middleware-start.errors.badOrder", { order: String(def.order) })
-          : undefined;
+    /** What is wrong with the settings, worded; undefined when they can work. */
+    function problemOf(): string | undefined {
+      if (!namespace)
+        return RED._("socket-io-middleware-start.errors.badNamespace", { namespace: String(def.namespace) });
+      if (!(seconds > 0) || !Number.isFinite(seconds))
+        return RED._("socket-io-middleware-start.errors.badTimeout", { timeout: String(def.timeout) });
+      if (!Number.isFinite(order))
+        return RED._("socket-io-middleware-start.errors.badOrder", { order: String(def.order) });
+      return undefined;
+    }
+    const problem = problemOf();
 
     // Fail closed: a start node that cannot run its flow still guards its namespace, refusing every
     // connection attempt there until its settings are fixed. Otherwise the namespace would admit all.
@@ -103,5 +104,5 @@ export = function (RED: NodeAPI): void {
     kit.onClose(link.entry.namespace(namespace!, true)!.chain.add(step));
   }
 
-  RED.nodes.registerType("socket-io-middleware-start", SocketIoMiddlewareStartNode);
+  registerFlowNode(RED, "socket-io-middleware-start", setup);
 };

@@ -9,7 +9,7 @@ import {
   type RoutedEvent,
   type Topic,
 } from "./core/event-router";
-import { FlowNodeKit } from "./lib/flow-node-kit";
+import { registerFlowNode, type FlowNodeKit } from "./lib/flow-node-kit";
 import { checkNamespace, linkServer, serverStatus } from "./lib/server-link";
 import { useCatalog } from "./lib/wording";
 
@@ -59,10 +59,7 @@ function toMessage(e: RoutedEvent, namespace: string): NodeMessage {
 export = function (RED: NodeAPI): void {
   useCatalog(RED);
 
-  function SocketIoOnNode(this: Node, def: OnDef): void {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const kit = new FlowNodeKit(RED, node);
+  function setup(node: Node, def: OnDef, kit: FlowNodeKit): void {
     const status = kit.status;
 
     const namespace = checkNamespace(def.namespace);
@@ -111,5 +108,10 @@ export = function (RED: NodeAPI): void {
     );
   }
 
-  RED.nodes.registerType("socket-io-on", SocketIoOnNode);
+  // The edit dialog offers and checks what the router knows.
+  registerFlowNode(RED, "socket-io-on", setup, {
+    socketIoOnLifecycleEvents: LIFECYCLE_EVENTS,
+    socketIoOnRoomEvents: ROOM_EVENTS,
+    socketIoOnReservedInstanceEvents: RESERVED_INSTANCE_EVENTS,
+  });
 };

@@ -5,7 +5,7 @@ import { RoomMembers } from "./core/room-members";
 import type { ServerEntry } from "./core/server-entry";
 import { SocketHandle } from "./core/socket-handle";
 import { isBlank, readPerMessage, roomsOf, settingReader, type SettingReader } from "./lib/node-setting";
-import { FlowNodeKit } from "./lib/flow-node-kit";
+import { registerFlowNode, type FlowNodeKit } from "./lib/flow-node-kit";
 import { checkNamespace, linkServer, namespaceFor, serverStatus } from "./lib/server-link";
 import { failureOf, useCatalog } from "./lib/wording";
 
@@ -23,20 +23,27 @@ interface RoomDef extends NodeDef {
   close?: boolean;
 }
 
-const SOCKET_ACTIONS = ["join", "leave", "leaveAll"];
-const ROOM_ACTIONS = ["join", "leave", "disconnect", "list"];
+/** What a node can do, by its target: msg.socket, or every socket in some rooms. */
+const ACTIONS: Record<"socket" | "room", readonly string[]> = {
+  socket: ["join", "leave", "leaveAll"],
+  room: ["join", "leave", "disconnect", "list"],
+};
+
+/** The error key for an action the target does not have: the other target's, or none's. */
+function wrongActionKey(action: string): string {
+  if (ACTIONS.socket.includes(action)) return "socketOnly";
+  if (ACTIONS.room.includes(action)) return "roomOnly";
+  return "badAction";
+}
 
 export = function (RED: NodeAPI): void {
   useCatalog(RED);
 
-  function SocketIoRoomNode(this: Node, def: RoomDef): void {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const kit = new FlowNodeKit(RED, node);
+  function setup(node: Node, def: RoomDef, kit: FlowNodeKit): void {
     // What errors call the room settings: their dialog labels.
     const [roomsLabel, inRoomsLabel] = [RED._("socket-io-room.label.rooms"), RED._("socket-io-room.label.inRooms")];
     const target = def.target === "room" ? "room" : "socket";
-    const actions = target === "room" ? ROOM_ACTIONS : SOCKET_ACTIONS;
+    const actions = ACTIONS[target];
     const action = def.action === undefined || def.action === "" ? "join" : String(def.action);
     // The rooms to join or leave: the other actions take none.
     const needsRooms = action === "join" || action === "leave";
@@ -45,14 +52,8 @@ export = function (RED: NodeAPI): void {
     let namespaceSetting: string | undefined;
     let settingsError: unknown;
     try {
-      if (!actions.includes(action)) {
-        const key = SOCKET_ACTIONS.includes(action)
-          ? "socketOnly"
-          : ROOM_ACTIONS.includes(action)
-            ? "roomOnly"
-            : "badAction";
-        throw new Error(RED._(`socket-io-room.errors.${key}`, { action }));
-      }
+      if (!actions.includes(action))
+        throw new Error(RED._(`socket-io-room.errors.${wrongActionKey(action)}`, { action }));
       readRooms = settingReader(RED, node, def.rooms ?? "", def.roomsType);
       if (needsRooms && !readPerMessage(def.roomsType)) toRoomList(readRooms({}), roomsLabel);
       if (target === "room") {
@@ -146,5 +147,6 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType("socket-io-room", SocketIoRoomNode);
+  // The edit dialog offers each target's actions.
+  registerFlowNode(RED, "socket-io-room", setup, { socketIoRoomActions: ACTIONS });
 };

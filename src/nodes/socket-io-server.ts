@@ -4,6 +4,7 @@ import { wordCode } from "./core/problem";
 import { registry, ServerConflictError } from "./core/server-registry";
 import { parseServerSettings, type ServerCredentials } from "./core/server-settings";
 import { httpNodeGuard } from "./lib/http-node-security";
+import { registerNode } from "./lib/node-type";
 import { deployGateOf } from "./lib/runtime-events";
 import type { ServerConfigNode } from "./lib/server-link";
 import { failureOf, nodeLogger, SHARED, useCatalog } from "./lib/wording";
@@ -34,9 +35,7 @@ function unnamed(RED: NodeAPI, def: ServerDef): string {
 export = function (RED: NodeAPI): void {
   useCatalog(RED);
 
-  function SocketIoServerNode(this: ServerConfigNode, def: ServerDef): void {
-    RED.nodes.createNode(this, def);
-    const node = this;
+  function setup(node: ServerConfigNode, def: ServerDef): void {
     // Node-RED labels a node's log lines, in the console and the debug sidebar, with its name, else
     // its id: a config node without a name goes by what its label in the editor says.
     if (!node.name) node.name = unnamed(RED, def);
@@ -63,17 +62,14 @@ export = function (RED: NodeAPI): void {
         settings.listen === "port"
           ? RED._("socket-io-server.unnamed.port", { port: String(settings.port) })
           : RED._("socket-io-server.log.noderedServer");
+      const listening = RED._("socket-io-server.log.listening", { where, path: settings.path });
       // A server taken over from the last deploy, or shared with another config node, is already
       // up: only changes seen from here on are worth a log line.
-      let said =
-        node.entry.state === "listening" ? RED._("socket-io-server.log.listening", { where, path: settings.path }) : "";
+      let said = node.entry.state === "listening" ? listening : "";
       unwatch = node.entry.watchState((state, error) => {
-        const line =
-          state === "listening"
-            ? RED._("socket-io-server.log.listening", { where, path: settings.path })
-            : state === "error"
-              ? failureOf(error).text
-              : "";
+        let line = "";
+        if (state === "listening") line = listening;
+        else if (state === "error") line = failureOf(error).text;
         if (!line || line === said) return;
         said = line;
         if (state === "error") node.error(line);
@@ -106,8 +102,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  // Node-RED keeps credentials out of the flow file (flows_cred.json, encrypted by its credentialSecret).
-  RED.nodes.registerType("socket-io-server", SocketIoServerNode, {
+  registerNode(RED, "socket-io-server", setup, {
     credentials: {
       redisUsername: { type: "text" },
       redisPassword: { type: "password" },

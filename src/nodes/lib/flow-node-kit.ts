@@ -1,4 +1,5 @@
-import type { Node, NodeAPI, NodeStatus } from "node-red";
+import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
+import { registerNode, type EditorSettings } from "./node-type";
 import { failed, StatusThrottle } from "./node-status";
 import { failureOf, statusText } from "./wording";
 
@@ -11,9 +12,10 @@ export const IN_FLIGHT_GRACE_MS = 20;
  * red status, and the whole sentence for the log and the Catch node.
  *
  * @example
- * const kit = new FlowNodeKit(RED, node);
- * kit.onClose(unsubscribe);
- * node.on("input", (msg, send, done) => { try { ...; kit.succeeded(); done(); } catch (e) { kit.fail(e, done); } });
+ * registerFlowNode<MyDef>(RED, "socket-io-x", (node, def, kit) => {
+ *   kit.onClose(unsubscribe);
+ *   node.on("input", (msg, send, done) => { try { ...; kit.succeeded(); done(); } catch (e) { kit.fail(e, done); } });
+ * });
  */
 export class FlowNodeKit {
   readonly status: StatusThrottle;
@@ -71,4 +73,17 @@ export class FlowNodeKit {
     this.status.now(failed(statusText(this.RED, "badSetting")));
     this.node.error(failureOf(err).text);
   }
+}
+
+/**
+ * Registers a flow node type. `setup` is the body of its constructor: it gets the node (created),
+ * its settings from the flow and its kit. `editor` values are exported to the edit dialog.
+ */
+export function registerFlowNode<D extends NodeDef>(
+  RED: NodeAPI,
+  type: string,
+  setup: (node: Node, def: D, kit: FlowNodeKit) => void,
+  editor?: EditorSettings,
+): void {
+  registerNode<Node, D>(RED, type, (node, def) => setup(node, def, new FlowNodeKit(RED, node)), { editor });
 }

@@ -3,7 +3,6 @@ import type { Node, NodeStatus } from "node-red";
 export const ok = (text: string): NodeStatus => ({ fill: "green", shape: "dot", text });
 export const waiting = (text: string): NodeStatus => ({ fill: "yellow", shape: "ring", text });
 export const failed = (text: string): NodeStatus => ({ fill: "red", shape: "ring", text });
-export const idle = (text: string): NodeStatus => ({ fill: "grey", shape: "ring", text });
 
 // Status texts come from the locale files and stay short (about 20 characters, as core nodes'):
 // the whole story goes to the log and to the error a Catch node gets.

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeStatus } from "node-red";
 import type { NamespaceHub } from "../core/namespace-hub";
 import { kindOf } from "../core/problem";
+import type { RedisState } from "../core/redis-adapter-link";
 import type { ServerEntry } from "../core/server-entry";
 import { failed, ok, waiting, type StatusThrottle } from "./node-status";
 import { failureOf, SHARED, statusText, type Failure } from "./wording";
@@ -59,6 +60,13 @@ export function linkServer(
   };
 }
 
+/** The status text (its key under `status` in the server node's catalog) of each Redis state. */
+const REDIS_STATUS: Record<RedisState, string> = {
+  connected: "redis",
+  connecting: "redisConnecting",
+  unreachable: "redisUnreachable",
+};
+
 /**
  * The status of a flow node of a running server: `clients` (the local client count, as text) when
  * given, and for a server that scales out its Redis state: a green dot while the other instances are
@@ -67,8 +75,7 @@ export function linkServer(
 export function serverStatus(RED: NodeAPI, entry: ServerEntry, clients?: string): NodeStatus {
   const redis = entry.redis;
   if (!redis) return clients === undefined ? {} : ok(clients);
-  const key =
-    redis.state === "connected" ? "redis" : redis.state === "unreachable" ? "redisUnreachable" : "redisConnecting";
+  const key = REDIS_STATUS[redis.state];
   const text =
     clients === undefined ? RED._(`${SHARED}.status.${key}`) : RED._(`${SHARED}.status.${key}Clients`, { clients });
   return redis.state === "connected" ? ok(text) : waiting(text);
