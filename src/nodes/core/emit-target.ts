@@ -1,7 +1,8 @@
-import type { BroadcastOperator, Namespace, Socket } from "socket.io";
+import type { Namespace, Socket } from "socket.io";
 import { RESERVED_INSTANCE_EVENTS } from "./event-router";
 import { kindOf, Problem, type WordValues } from "./problem";
 import { SocketGoneError, SocketHandle } from "./socket-handle";
+import { withTimeout } from "./with-timeout";
 
 /**
  * Who an emit goes to; "instances" are the other Node-RED instances on the same Redis (not clients).
@@ -77,7 +78,7 @@ function emitter(req: EmitRequest): Emitter {
     case "rooms": {
       const nsp = req.namespace;
       if (!nsp) throw new EmitError("noNamespace");
-      let op: BroadcastOperator<any, any> = nsp.compress(req.compress);
+      let op = nsp.compress(req.compress);
       if (req.target === "rooms") {
         if (req.rooms.length === 0) throw new EmitError("noRooms");
         op = op.to(req.rooms);
@@ -158,29 +159,15 @@ function emitToInstances(req: EmitRequest): undefined | Promise<unknown> {
   } catch (err) {
     throw explain(err as Error, req);
   }
-  const ms = req.ackTimeoutMs;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new InstancesTimedOut()), ms);
-  });
   let answers: Promise<unknown>;
   try {
     answers = nsp.serverSideEmitWithAck(req.event, ...req.args);
   } catch (err) {
-    clearTimeout(timer);
-    late.catch(() => undefined);
     throw explain(err as Error, req);
   }
-  return Promise.race([answers, late]).then(
-    (value) => {
-      clearTimeout(timer);
-      return value;
-    },
-    (err: Error) => {
-      clearTimeout(timer);
-      throw explain(err, req);
-    },
-  );
+  return withTimeout(answers, req.ackTimeoutMs, () => new InstancesTimedOut()).catch((err: Error) => {
+    throw explain(err, req);
+  });
 }
 
 /** Our own deadline for the other instances' answers passed (Socket.IO's adapters give up at 5 s). */
