@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import { debugChannel, debugEnabled } from "../src/nodes/core/debug-channel";
 import { connected } from "./helpers";
 import { freePort, waitListening } from "./ports";
@@ -19,6 +20,28 @@ describe("DEBUG=node-red-contrib-socket-io:* trace", function () {
     assert.equal(debugEnabled("node-red-contrib-socket-io:http-mount", name), false);
     assert.equal(debugChannel("registry", { DEBUG: "node-red-contrib-socket-io:*" }).enabled, true);
     assert.equal(debugChannel("registry", {}).enabled, false);
+  });
+
+  it("traces every change of the Redis state, also the reconnects the log leaves out", function () {
+    // The channel reads DEBUG when its module loads: a process of its own.
+    const script = `
+      const { RedisStateReport } = require(${JSON.stringify(require.resolve("../src/nodes/core/redis-state"))});
+      const quiet = { warn() {}, error() {}, log() {} };
+      const report = new RedisStateReport({ url: "redis://127.0.0.1:6390", adapter: "redis" }, quiet);
+      report.set("connected", undefined);
+      report.set("connecting", undefined);
+      report.set("connected", undefined);`;
+    const run = (DEBUG: string): string[] =>
+      spawnSync(process.execPath, ["--require", "tsx/cjs", "-e", script], {
+        env: { ...process.env, DEBUG },
+        encoding: "utf8",
+      })
+        .stderr.split("\n")
+        .filter((l) => l.includes(`${TRACE}redis`));
+    const lines = run("node-red-contrib-socket-io:redis");
+    assert.equal(lines.length, 3, lines.join("\n"));
+    assert.match(lines[1], /redis:\/\/127\.0\.0\.1:6390: connected -> connecting/);
+    assert.deepEqual(run("node-red-contrib-socket-io:registry"), []);
   });
 
   describe("in a real node-red process", function () {

@@ -1,6 +1,9 @@
+import { debugChannel } from "./debug-channel";
 import type { Logger } from "./logger";
 import { Term, type WordValue } from "./problem";
 import type { ScaleOutSettings } from "./server-settings";
+
+const debug = debugChannel("redis");
 
 /** Whether the instance reaches the others: "unreachable" comes with a reason. */
 export type RedisState = "connecting" | "connected" | "unreachable";
@@ -46,6 +49,14 @@ export class RedisStateReport {
   /** Takes the state now: a change is logged and told to the watchers; the same state again is not. */
   set(state: RedisState, reason: WordValue | undefined): void {
     if (state === this.stateNow) return;
+    // Every change, also the reconnects the log leaves out.
+    debug(
+      "%s: %s -> %s%s",
+      this.settings.url,
+      this.stateNow,
+      state,
+      reason === undefined ? "" : ` (${String(reason)})`,
+    );
     this.stateNow = state;
     this.reasonNow = reason;
     this.report(state, reason);
