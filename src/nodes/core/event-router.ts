@@ -76,7 +76,8 @@ export interface RoutedEvent {
   /** For room events: true when the room is a socket's own (named after its id). */
   privateRoom?: boolean;
   args: unknown[];
-  ack?: (...args: unknown[]) => void;
+  /** Answers the sender once; false when it was answered already. */
+  ack?: (...args: unknown[]) => boolean;
   reason?: string;
   room?: string;
   /** For "disconnecting": the rooms the socket was in, which it leaves right after. */
