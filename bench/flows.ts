@@ -4,6 +4,18 @@
  *
  * No node id equals a string setting of another node (Node-RED would take it for a config reference).
  */
+import {
+  EDITOR_DEFAULTS,
+  emitNode,
+  endNode,
+  functionNode,
+  onNode,
+  roomNode,
+  serverConfig,
+  startNode,
+  type FlowNode,
+  type Props,
+} from "../test/flow-fixtures";
 
 /** What clients emit and what the server answers, shared by both sides and the load process. */
 export const EVENTS = {
@@ -33,65 +45,43 @@ export const REFUSAL = "unauthorized";
 /** How many junctions the hops namespace puts between on and emit. */
 export const EXTRA_HOPS = 3;
 
-type FlowNode = Record<string, unknown> & { id: string; type: string };
-
 /**
  * The package's flows for a server on `ioPort`. `revision` changes only the name of a node, so two
  * revisions are a full deploy with unchanged server settings. With `redis`, the server scales out
- * through the Redis pub/sub adapter (the scale-out scenario's instances).
+ * through the Redis pub/sub adapter (the scale-out scenario's instances). Every node carries what the
+ * editor saves, as a user's flow does.
  */
 export function packageFlows(ioPort: number, revision = 0, redis?: { url: string; prefix: string }): FlowNode[] {
   const z = "bench-tab";
   let y = 0;
   const row = (): number => (y += 60);
-  const emitTo = (
-    id: string,
-    namespace: string,
-    event: string,
-    target: string,
-    extra: Record<string, unknown> = {},
-  ): FlowNode => ({
-    id,
-    type: "socket-io-emit",
-    z,
-    server: "bench-srv",
-    namespace,
-    event,
-    eventType: "str",
-    target,
-    rooms: "",
-    roomsType: "str",
-    except: "",
-    exceptType: "str",
-    volatile: false,
-    compress: true,
-    waitAck: false,
-    ackTimeout: 5000,
-    x: 700,
-    y,
-    wires: [],
-    ...extra,
-  });
+  const emitTo = (id: string, namespace: string, event: string, target: string, extra: Props = {}): FlowNode =>
+    emitNode(id, target, event, {
+      ...EDITOR_DEFAULTS.emit(),
+      z,
+      server: "bench-srv",
+      namespace,
+      x: 700,
+      y,
+      ...extra,
+    });
   const on = (
     id: string,
     namespace: string,
     wires: string[],
     listen: { listenFor: string; event?: string },
     name = "",
-  ): FlowNode => ({
-    id,
-    type: "socket-io-on",
-    z,
-    name,
-    server: "bench-srv",
-    namespace,
-    listenFor: listen.listenFor,
-    event: listen.event ?? "",
-    privateRooms: false,
-    x: 150,
-    y: row(),
-    wires: [wires],
-  });
+  ): FlowNode =>
+    onNode(id, listen.listenFor, wires, {
+      ...EDITOR_DEFAULTS.on(),
+      z,
+      name,
+      server: "bench-srv",
+      namespace,
+      event: listen.event ?? "",
+      x: 150,
+      y: row(),
+    });
   const request = { listenFor: "event", event: EVENTS.request };
 
   const hops: FlowNode[] = [];
@@ -108,17 +98,12 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
 
   return [
     { id: z, type: "tab", label: "benchmark", disabled: false, info: "" },
-    {
+    serverConfig(ioPort, {
       id: "bench-srv",
-      type: "socket-io-server",
       name: "bench",
-      listen: "port",
-      port: ioPort,
-      path: "/socket.io",
-      corsOrigins: "*",
       serveClient: true,
       ...(redis ? { adapter: "redis", redisUrl: redis.url, redisPrefix: redis.prefix } : {}),
-    },
+    }),
     // latency, throughput, redeploy, scale
     on("bench-echo-on", NAMESPACES.echo, ["bench-echo-reply"], request, `requests (revision ${revision})`),
     emitTo("bench-echo-reply", NAMESPACES.echo, EVENTS.reply, "socket"),
@@ -148,51 +133,25 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
     },
     // fan-out
     on("bench-fan-connect", NAMESPACES.fan, ["bench-fan-join"], { listenFor: "connection" }),
-    {
-      id: "bench-fan-join",
-      type: "socket-io-room",
-      z,
-      name: "",
-      action: "join",
-      rooms: ROOM,
-      roomsType: "str",
-      x: 400,
-      y,
-      wires: [["bench-fan-joined"]],
-    },
+    roomNode("bench-fan-join", "join", ROOM, ["bench-fan-joined"], { z, name: "", x: 400, y }),
     emitTo("bench-fan-joined", NAMESPACES.fan, EVENTS.joined, "socket"),
     on("bench-fan-trigger", NAMESPACES.fan, ["bench-fan-out"], { listenFor: "event", event: EVENTS.trigger }),
     emitTo("bench-fan-out", NAMESPACES.fan, EVENTS.fanned, "rooms", { rooms: ROOM }),
     // connect through a middleware flow
-    {
-      id: "bench-auth-start",
-      type: "socket-io-middleware-start",
+    startNode("bench-auth-start", ["bench-auth-check"], {
       z,
       name: "",
       server: "bench-srv",
       namespace: NAMESPACES.auth,
-      timeout: 10,
-      order: 0,
       x: 150,
       y: row(),
-      wires: [["bench-auth-check"]],
-    },
-    {
-      id: "bench-auth-check",
-      type: "function",
-      z,
-      name: "token?",
-      func: `msg.payload = msg.payload && msg.payload.token === ${JSON.stringify(TOKEN)};\nreturn msg;`,
-      outputs: 1,
-      timeout: 0,
-      noerr: 0,
-      initialize: "",
-      finalize: "",
-      libs: [],
-      x: 400,
-      y,
-      wires: [["bench-auth-end"]],
-    },
-    { id: "bench-auth-end", type: "socket-io-middleware-end", z, name: "", errMsg: REFUSAL, x: 700, y, wires: [] },
+    }),
+    functionNode(
+      "bench-auth-check",
+      `msg.payload = msg.payload && msg.payload.token === ${JSON.stringify(TOKEN)};\nreturn msg;`,
+      ["bench-auth-end"],
+      { ...EDITOR_DEFAULTS.function(), z, name: "token?", x: 400, y },
+    ),
+    endNode("bench-auth-end", REFUSAL, { z, name: "", x: 700, y }),
   ];
 }

@@ -1,42 +1,18 @@
 import { strict as assert } from "node:assert";
-import { allNodes, cleanup, connected, freePort, helper, next, serverConfig } from "./helpers";
-
-const functionNode = require("@node-red/nodes/core/function/10-function.js");
+import { at, emitNode, functionNode, onEvent, serverConfig } from "./flow-fixtures";
+import { cleanup, connected, coreNodes, freePort, load, next } from "./helpers";
 
 /** A client event "ask" goes through a function node to an emit node that answers the sender. */
 async function deploy(port: number, func: string): Promise<void> {
-  await helper.load(
-    [...allNodes, functionNode],
+  await load(
     [
       { id: "tab", type: "tab", label: "t" },
       serverConfig(port),
-      {
-        id: "on",
-        z: "tab",
-        type: "socket-io-on",
-        server: "srv",
-        namespace: "/",
-        listenFor: "event",
-        event: "ask",
-        x: 100,
-        y: 100,
-        wires: [["fn"]],
-      },
-      { id: "fn", z: "tab", type: "function", func, outputs: 1, x: 300, y: 100, wires: [["emit"]] },
-      {
-        id: "emit",
-        z: "tab",
-        type: "socket-io-emit",
-        server: "srv",
-        namespace: "/",
-        event: "answer",
-        eventType: "str",
-        target: "socket",
-        x: 500,
-        y: 100,
-        wires: [],
-      },
+      at("tab", 100, 100, onEvent("on", "ask", ["fn"])),
+      at("tab", 300, 100, functionNode("fn", func, ["emit"])),
+      at("tab", 500, 100, emitNode("emit", "socket", "answer")),
     ],
+    [coreNodes.function],
   );
 }
 

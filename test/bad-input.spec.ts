@@ -1,9 +1,17 @@
 import { strict as assert } from "node:assert";
-import type { NodeStatus } from "node-red";
-import WebSocket from "ws";
 import { registry } from "../src/nodes/core/server-registry";
 import {
-  allNodes,
+  catchNode,
+  completeNode,
+  emitNode,
+  endNode,
+  helperNode,
+  onNode,
+  onTab,
+  roomNode,
+  serverConfig,
+} from "./flow-fixtures";
+import {
   callsOn,
   cleanup,
   client,
@@ -11,41 +19,20 @@ import {
   connected,
   freePort,
   helper,
+  load,
   next,
-  serverConfig,
-  sleep,
+  socketOf,
+  statusesOf,
   until,
-  type FlowNode,
+  type Msg,
 } from "./helpers";
-
-type Msg = Record<string, any>;
-
-/** Flow nodes go on one tab so that a Catch node sees their errors. */
-function onTab(nodes: FlowNode[]): FlowNode[] {
-  return [
-    { id: "f1", type: "tab", label: "bad input" },
-    ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n })),
-  ];
-}
-
-/** The last status a node set (node.status is a sinon spy in the test helper). */
-function statusOf(id: string): NodeStatus | undefined {
-  return callsOn(id, "status").at(-1)?.[0] as NodeStatus | undefined;
-}
+import { answersPing, pingPong } from "./server-kit";
 
 function assertRedRing(id: string, text?: RegExp): void {
-  const status = statusOf(id);
+  const status = statusesOf(id).at(-1);
   assert.equal(status?.fill, "red", `${id} status ${JSON.stringify(status)}`);
   assert.equal(status?.shape, "ring");
   if (text) assert.match(String(status?.text), text);
-}
-
-/** The control every test ends with: a client emits "ping" and is answered "pong". */
-async function answered(url: string): Promise<void> {
-  const c = await connected(url);
-  const pong = next(c, "pong");
-  c.emit("ping", "still there?");
-  assert.equal(await pong, "still there?");
 }
 
 describe("bad input", function () {
@@ -59,79 +46,20 @@ describe("bad input", function () {
     beforeEach(async function () {
       port = await freePort();
       url = `http://127.0.0.1:${port}`;
-      await helper.load(allNodes, [
+      await load([
         serverConfig(port),
-        ...onTab([
-          {
-            id: "on-conn",
-            type: "socket-io-on",
-            server: "srv",
-            namespace: "/",
-            listenFor: "connection",
-            wires: [["conns"]],
-          },
-          {
-            id: "on-ping",
-            type: "socket-io-on",
-            server: "srv",
-            namespace: "/",
-            listenFor: "event",
-            event: "ping",
-            wires: [["pong"]],
-          },
-          {
-            id: "pong",
-            type: "socket-io-emit",
-            server: "srv",
-            namespace: "/",
-            event: "pong",
-            eventType: "str",
-            target: "socket",
-          },
-          {
-            id: "no-event",
-            type: "socket-io-emit",
-            server: "srv",
-            namespace: "/",
-            event: "",
-            eventType: "str",
-            target: "all",
-          },
-          {
-            id: "ns-blank",
-            type: "socket-io-emit",
-            server: "srv",
-            namespace: "",
-            event: "e",
-            eventType: "str",
-            target: "all",
-          },
-          {
-            id: "to-all",
-            type: "socket-io-emit",
-            server: "srv",
-            namespace: "/",
-            event: "e",
-            eventType: "str",
-            target: "all",
-          },
-          {
-            id: "to-socket",
-            type: "socket-io-emit",
-            server: "srv",
-            namespace: "/",
-            event: "e",
-            eventType: "str",
-            target: "socket",
-          },
-          { id: "join", type: "socket-io-room", action: "join", rooms: "", roomsType: "str", wires: [["passed"]] },
-          { id: "end", type: "socket-io-middleware-end", errMsg: "" },
-          { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-          { id: "complete", type: "complete", scope: ["to-socket", "join"], uncaught: false, wires: [["completed"]] },
-          { id: "completed", type: "helper" },
-          { id: "conns", type: "helper" },
-          { id: "passed", type: "helper" },
-          { id: "caught", type: "helper" },
+        ...onTab("bad input", [
+          onNode("on-conn", "connection", ["conns"]),
+          ...pingPong(),
+          emitNode("no-event", "all", ""),
+          emitNode("ns-blank", "all", "e", { namespace: "" }),
+          emitNode("to-all", "all", "e"),
+          emitNode("to-socket", "socket", "e"),
+          roomNode("join", "join", "", ["passed"]),
+          endNode("end"),
+          catchNode("caught"),
+          completeNode(["to-socket", "join"], "completed"),
+          ...["completed", "conns", "passed", "caught"].map((id) => helperNode(id)),
         ]),
       ]);
       // A server that comes up clears its flow nodes' status: wait for it, so the red ring stays.
@@ -146,7 +74,7 @@ describe("bad input", function () {
      * Sends `msg` to node `id` and expects a Catch-able error matching `message`, carrying the msg,
      * with a red ring on the node.
      */
-    async function rejects(id: string, msg: Msg, message: RegExp): Promise<void> {
+    async function rejects(id: string, msg: Record<string, unknown>, message: RegExp): Promise<void> {
       const seen = caught.length;
       helper.getNode(id).receive(msg);
       await until(() => caught.length > seen, 3000, `an error from ${id}`);
@@ -157,14 +85,9 @@ describe("bad input", function () {
       assertRedRing(id);
     }
 
-    async function socketOf(c: { id?: string }): Promise<Msg> {
-      await until(() => conns.some((m) => m.socketId === c.id), 3000, "the connection msg");
-      return conns.find((m) => m.socketId === c.id)!.socket;
-    }
-
     it("an emit without an event name", async function () {
       await rejects("no-event", { payload: 1 }, /^core\.emit\.noEvent$/);
-      await answered(url);
+      await answersPing(url);
     });
 
     it("msg.namespace that no node configured, without creating that namespace", async function () {
@@ -175,7 +98,7 @@ describe("bad input", function () {
       assert.match(err.message, /Invalid namespace/);
       assert.equal(nsps.has("/nope"), false);
       assert.equal(nsps.has("/"), true);
-      await answered(url);
+      await answersPing(url);
     });
 
     it("msg.namespace or msg.args of the wrong kind", async function () {
@@ -183,18 +106,18 @@ describe("bad input", function () {
       await rejects("ns-blank", { namespace: ["/"], payload: 1 }, /socket-io-emit\.errors\.namespaceType$/);
       await rejects("to-all", { args: "a,b" }, /socket-io-emit\.errors\.argsType$/);
       await rejects("to-all", { args: { 0: "a" } }, /socket-io-emit\.errors\.argsType$/);
-      await answered(url);
+      await answersPing(url);
     });
 
     it("a room node without a socket in msg.socket", async function () {
       await rejects("join", { room: "r" }, /socket-io-room\.errors\.noSocket$/);
       await rejects("join", { room: "r", socket: "some-socket-id" }, /socket-io-room\.errors\.noSocket$/);
-      await answered(url);
+      await answersPing(url);
     });
 
     it("msg.room that is not a room name or an array of room names", async function () {
       const c = await connected(url);
-      const socket = await socketOf(c);
+      const socket = await socketOf(conns, c);
       for (const room of [42, { name: "r" }, [{ name: "r" }]]) {
         await rejects(
           "join",
@@ -205,20 +128,20 @@ describe("bad input", function () {
       const live = registry.get(`port:${port}`)!.io.of("/").sockets.get(c.id!)!;
       assert.deepEqual([...live.rooms], [c.id]);
       assert.equal(passed.length, 0);
-      await answered(url);
+      await answersPing(url);
     });
 
     it("a middleware-end node without msg.next", async function () {
       await rejects("end", { payload: true }, /socket-io-middleware-end\.errors\.noNext$/);
       await rejects("end", { payload: true, next: "next" }, /socket-io-middleware-end\.errors\.noNext$/);
-      await answered(url);
+      await answersPing(url);
     });
 
     it("a payload that cannot be serialised: a circular object, a BigInt", async function () {
       const c = await connected(url);
       const got: unknown[] = [];
       c.on("e", (payload: unknown) => got.push(payload));
-      const circular: Msg = { name: "loop" };
+      const circular: Record<string, unknown> = { name: "loop" };
       circular.self = circular;
       await rejects("to-all", { payload: circular }, /^core\.emit\.circular \{"event":"e"\}$/);
       await rejects(
@@ -235,10 +158,10 @@ describe("bad input", function () {
     it("a socket that has disconnected is not bad input: an emit to it and a join complete without an error; a bad msg.room still fails", async function () {
       const completed = collect("completed");
       const c = await connected(url);
-      const socket = await socketOf(c);
+      const socket = await socketOf(conns, c);
       c.disconnect();
       await until(() => socket.connected === false, 3000, "the server to see the disconnect");
-      const msgs: Msg[] = [
+      const msgs: Array<Record<string, unknown>> = [
         { socket, payload: 1 },
         { socket, room: "r" },
       ];
@@ -253,7 +176,7 @@ describe("bad input", function () {
         { socket, room: 42 },
         /^core\.emit\.roomList \{"what":"msg\.room","kind":"kind\.value .*number.*42/,
       );
-      await answered(url);
+      await answersPing(url);
     });
   });
 
@@ -262,43 +185,18 @@ describe("bad input", function () {
 
     it("an invalid port or advanced-options JSON gives a red status; the rest of the runtime keeps working", async function () {
       const [goodPort, jsonPort] = [await freePort(), await freePort()];
-      await helper.load(allNodes, [
+      await load([
         serverConfig(goodPort, { id: "good" }),
         serverConfig(70000, { id: "port-70000" }),
         serverConfig("abc" as unknown as number, { id: "port-abc" }),
         serverConfig(jsonPort, { id: "bad-json", options: "{transports: websocket" }),
-        ...onTab([
-          { id: "on-70000", type: "socket-io-on", server: "port-70000", namespace: "/", listenFor: "connection" },
-          {
-            id: "emit-abc",
-            type: "socket-io-emit",
-            server: "port-abc",
-            namespace: "/",
-            event: "e",
-            eventType: "str",
-            target: "all",
-          },
-          { id: "on-json", type: "socket-io-on", server: "bad-json", namespace: "/", listenFor: "connection" },
-          {
-            id: "on-ping",
-            type: "socket-io-on",
-            server: "good",
-            namespace: "/",
-            listenFor: "event",
-            event: "ping",
-            wires: [["pong"]],
-          },
-          {
-            id: "pong",
-            type: "socket-io-emit",
-            server: "good",
-            namespace: "/",
-            event: "pong",
-            eventType: "str",
-            target: "socket",
-          },
-          { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-          { id: "caught", type: "helper" },
+        ...onTab("bad input", [
+          onNode("on-70000", "connection", [], { server: "port-70000" }),
+          emitNode("emit-abc", "all", "e", { server: "port-abc" }),
+          onNode("on-json", "connection", [], { server: "bad-json" }),
+          ...pingPong("good"),
+          catchNode("caught"),
+          helperNode("caught"),
         ]),
       ]);
       const caught = collect("caught");
@@ -322,124 +220,7 @@ describe("bad input", function () {
       await until(() => caught.length === 1, 3000, "the error of the emit node");
       assert.match(caught[0].error.message, /socket-io-emit\.errors\.noServer$/);
 
-      await answered(`http://127.0.0.1:${goodPort}`);
-    });
-  });
-
-  describe("from clients", function () {
-    let url = "";
-    let port = 0;
-    let spam: Msg[];
-    let big: Msg[];
-
-    beforeEach(async function () {
-      port = await freePort();
-      url = `http://127.0.0.1:${port}`;
-      await helper.load(allNodes, [
-        serverConfig(port, { maxHttpBufferSize: 1000 }),
-        ...onTab([
-          {
-            id: "on-ping",
-            type: "socket-io-on",
-            server: "srv",
-            namespace: "/",
-            listenFor: "event",
-            event: "ping",
-            wires: [["pong"]],
-          },
-          {
-            id: "pong",
-            type: "socket-io-emit",
-            server: "srv",
-            namespace: "/",
-            event: "pong",
-            eventType: "str",
-            target: "socket",
-          },
-          {
-            id: "on-spam",
-            type: "socket-io-on",
-            server: "srv",
-            namespace: "/",
-            listenFor: "event",
-            event: "spam",
-            wires: [["spam"]],
-          },
-          {
-            id: "on-big",
-            type: "socket-io-on",
-            server: "srv",
-            namespace: "/",
-            listenFor: "event",
-            event: "big",
-            wires: [["big"]],
-          },
-          { id: "spam", type: "helper" },
-          { id: "big", type: "helper" },
-        ]),
-      ]);
-      spam = collect("spam");
-      big = collect("big");
-    });
-    afterEach(cleanup);
-
-    it("garbage WebSocket frames", async function () {
-      // Each attempt on a connection of its own: most of them make the server drop the connection.
-      const attempts: Array<Array<string | Buffer>> = [
-        ["garbage"],
-        ["4"],
-        ['42["ping"'],
-        ["4{}"],
-        ["40/nope,"],
-        ['451-["ping",{"_placeholder":true,"num":7}]'],
-        ['451-["ping",{"_placeholder":true,"num":7}]', Buffer.from([1, 2, 3])],
-        ["42[1,2,3]"],
-        [Buffer.from([0xff, 0x00, 0x13, 0x37])],
-      ];
-      const sockets: WebSocket[] = [];
-      try {
-        for (const frames of attempts) {
-          const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
-          sockets.push(ws);
-          const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
-          ws.on("error", () => undefined);
-          await next(ws, "message"); // engine.io's open packet
-          ws.send("40"); // connect to "/"
-          await next(ws, "message");
-          for (const frame of frames) ws.send(frame);
-          // Either the server drops the connection or it ignores the frames.
-          await Promise.race([closed, sleep(200)]);
-        }
-      } finally {
-        for (const ws of sockets) ws.terminate();
-      }
-      const nsps = (registry.get(`port:${port}`)!.io as unknown as { _nsps: Map<string, unknown> })._nsps;
-      assert.equal(nsps.has("/nope"), false);
-      await answered(url);
-    });
-
-    it("a message larger than the max buffer size disconnects only that client", async function () {
-      const [heavy, other] = [await connected(url), await connected(url)];
-      const gone = next<string>(heavy, "disconnect");
-      heavy.emit("big", "x".repeat(2000));
-      assert.match(await gone, /transport (close|error)/);
-      assert.equal(big.length, 0);
-      assert.ok(other.connected);
-      const pong = next(other, "pong");
-      other.emit("ping", "still there?");
-      assert.equal(await pong, "still there?");
-    });
-
-    it("a client firing 5,000 events in a burst", async function () {
-      const flood = await connected(url);
-      for (let i = 0; i < 5000; i++) flood.emit("spam", i);
-      await until(() => spam.length === 5000, 10000, "every event to reach the flow");
-      await answered(url);
-      assert.deepEqual(
-        spam.slice(0, 3).map((m) => m.payload),
-        [0, 1, 2],
-      );
-      assert.equal(spam[4999].payload, 4999);
+      await answersPing(`http://127.0.0.1:${goodPort}`);
     });
   });
 });

@@ -1,15 +1,8 @@
 import { strict as assert } from "node:assert";
 import { client, connected, freePort, next, until } from "./helpers";
-import { startNodeRed, waitListening, type NodeRedProcess } from "./node-red-process";
-
-const TYPES = [
-  "socket-io-server",
-  "socket-io-on",
-  "socket-io-emit",
-  "socket-io-room",
-  "socket-io-middleware-start",
-  "socket-io-middleware-end",
-];
+import { startNodeRed, type NodeRedProcess } from "./node-red-process";
+import { NODE_TYPES } from "./package-tools";
+import { waitListening } from "./ports";
 
 interface NodeSet {
   module: string;
@@ -75,7 +68,7 @@ describe("a real node-red process with the package installed", function () {
     red = await startNodeRed({ port: await freePort() });
     const sets = await red.getJson<NodeSet[]>("/nodes");
     const ours = sets.filter((s) => s.module === "node-red-contrib-socket-io");
-    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...TYPES].sort());
+    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...NODE_TYPES].sort());
     for (const set of ours) {
       assert.equal(set.err, undefined, `${set.types.join()} failed to load: ${set.err}`);
       assert.ok(set.enabled, `${set.types.join()} is not enabled`);

@@ -1,21 +1,32 @@
-// The example flows as the current editor saves them: every property a node's editor definition has,
-// and one server config node that the editor merges when several examples are imported.
+// The example flows as files: what they hold, placed as the editor exports them; and as the current
+// editor saves them: every property a node's editor definition has, and one server config node that
+// the editor merges when several examples are imported.
 import { strict as assert } from "node:assert";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { parse } from "acorn";
-import { simple } from "acorn-walk";
+import { exampleFlows } from "../demo/start";
+import type { SavedNode } from "./flow-fixtures";
+import { NODE_TYPES, readExamples, registerTypeCalls } from "./package-tools";
 
-type FlowNode = Record<string, any>;
-
-const EXAMPLES_DIR = join(__dirname, "..", "examples");
 const OUR_EDITOR_DIR = join(__dirname, "..", "nodes");
 const CORE_EDITOR_DIR = dirname(dirname(require.resolve("@node-red/nodes/core/common/90-comment.js")));
 
-const examples: Array<{ file: string; flow: FlowNode[] }> = readdirSync(EXAMPLES_DIR)
-  .filter((file) => file.endsWith(".json"))
-  .sort()
-  .map((file) => ({ file, flow: JSON.parse(readFileSync(join(EXAMPLES_DIR, file), "utf8")) as FlowNode[] }));
+const examples = readExamples();
+/** Every example in one flow, as the demo deploys them: the shared server config node once. */
+const everything = (): SavedNode[] => exampleFlows() as SavedNode[];
+
+const CORE_TYPES = [
+  "tab",
+  "comment",
+  "http in",
+  "http response",
+  "template",
+  "function",
+  "change",
+  "switch",
+  "debug",
+  "catch",
+];
 
 /** The editor files: ours (nodes/*.html) and Node-RED's core nodes (@node-red/nodes/core/<group>/*.html). */
 function editorFiles(): string[] {
@@ -25,6 +36,13 @@ function editorFiles(): string[] {
       .map((f) => join(dir, f));
   const groups = readdirSync(CORE_EDITOR_DIR, { withFileTypes: true }).filter((d) => d.isDirectory());
   return [...html(OUR_EDITOR_DIR), ...groups.flatMap((d) => html(join(CORE_EDITOR_DIR, d.name)))];
+}
+
+/** The name of an object literal's key: `a` or `"a"`. */
+function keyOf(key: unknown): string | undefined {
+  const k = key as { type: string; name?: string; value?: unknown };
+  if (k.type === "Identifier") return k.name;
+  return k.type === "Literal" ? String(k.value) : undefined;
 }
 
 /**
@@ -37,28 +55,10 @@ function editorDefaults(): Map<string, string[]> {
     const source = readFileSync(file, "utf8");
     for (const [, attributes, code] of source.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
       if (/type\s*=\s*["']text\/(html|x-red)["']/.test(attributes)) continue; // a template or help text
-      let program;
       try {
-        program = parse(code, { ecmaVersion: "latest" });
-      } catch (err) {
-        throw new Error(`${file}: its editor script does not parse: ${(err as Error).message}`);
-      }
-      simple(program, {
-        CallExpression(call) {
-          const callee = call.callee;
-          if (
-            callee.type !== "MemberExpression" ||
-            callee.property.type !== "Identifier" ||
-            callee.property.name !== "registerType"
-          )
-            return;
-          const [type, definition] = call.arguments;
+        registerTypeCalls(code, ([type, definition]) => {
           if (type?.type !== "Literal" || typeof type.value !== "string" || definition?.type !== "ObjectExpression")
             return;
-          const keyOf = (key: unknown): string | undefined => {
-            const k = key as { type: string; name?: string; value?: unknown };
-            return k.type === "Identifier" ? k.name : k.type === "Literal" ? String(k.value) : undefined;
-          };
           const defaults = definition.properties.find((p) => p.type === "Property" && keyOf(p.key) === "defaults");
           const keys =
             defaults?.type === "Property" && defaults.value.type === "ObjectExpression"
@@ -68,8 +68,10 @@ function editorDefaults(): Map<string, string[]> {
             type.value,
             keys.filter((k): k is string => k !== undefined),
           );
-        },
-      });
+        });
+      } catch (err) {
+        throw new Error(`${file}: its editor script does not parse: ${(err as Error).message}`);
+      }
     }
   }
   return found;
@@ -139,5 +141,60 @@ describe("the example flows as the editor saves them", function () {
       assert.ok(calls.length > 0, `${file}: no io() call`);
       assert.equal(withPath.length, calls.length, `${file}: an io() call without the page's path`);
     }
+  });
+});
+
+describe("the example flows", function () {
+  it("are five tabs of core nodes and ours, each with a comment, placed as the editor exports them", function () {
+    assert.equal(examples.length, 5);
+    for (const { file, flow } of examples) {
+      const tabs = flow.filter((n) => n.type === "tab");
+      assert.equal(tabs.length, 1, `${file}: one tab`);
+      assert.ok(
+        flow.some((n) => n.type === "comment" && n.name && n.info),
+        `${file}: a comment node that explains it`,
+      );
+      for (const n of flow) {
+        assert.ok(
+          [...NODE_TYPES, ...CORE_TYPES].includes(n.type),
+          `${file}: ${n.type} is neither a core node nor ours`,
+        );
+        if (n.type === "tab" || n.type === "socket-io-server") continue;
+        assert.equal(n.z, tabs[0].id, `${file}: ${n.type} ${n.id} is on the tab`);
+        assert.ok(Number.isFinite(n.x) && Number.isFinite(n.y), `${file}: ${n.type} ${n.id} has a position`);
+        for (const out of n.wires!)
+          for (const id of out)
+            assert.ok(
+              flow.some((m) => m.id === id),
+              `${file}: ${n.id} is wired to ${id}, which is not in the file`,
+            );
+      }
+    }
+  });
+
+  it("use every node type of the package, on a server config node on Node-RED's server", function () {
+    const used = new Set(examples.flatMap((e) => e.flow.map((n) => n.type)));
+    for (const type of NODE_TYPES) assert.ok(used.has(type), `no example uses ${type}`);
+    for (const { file, flow } of examples) {
+      const servers = flow.filter((n) => n.type === "socket-io-server");
+      assert.equal(servers.length, 1, `${file}: one server config node`);
+      assert.equal(servers[0].listen, "nodered", `${file}: the server listens on Node-RED's server`);
+    }
+  });
+
+  it("can be deployed together: node ids are unique across files but for the shared server, and never equal a setting's value", function () {
+    const all = everything();
+    assert.equal(all.filter((n) => n.type === "socket-io-server").length, 1, "the demo deploys one server config node");
+    const ids = examples.flatMap((e) => e.flow.filter((n) => n.type !== "socket-io-server").map((n) => n.id));
+    assert.equal(new Set(ids).size, ids.length, "a node id appears twice");
+    // Node-RED takes a string setting equal to a node id for a reference to that node.
+    const values = new Set(
+      all.flatMap((n) =>
+        Object.entries(n)
+          .filter(([k, v]) => typeof v === "string" && !["id", "z", "server"].includes(k))
+          .map(([, v]) => v),
+      ),
+    );
+    for (const { id } of all) assert.ok(!values.has(id), `node id ${id} equals a setting's value`);
   });
 });

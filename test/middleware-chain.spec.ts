@@ -1,5 +1,6 @@
+// The core middleware chain, without Node-RED. One feature's cases (the chain of start nodes on a
+// namespace); they share the fake steps below.
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import { DeployGate } from "../src/nodes/core/deploy-gate";
 import {
   MiddlewareChain,
@@ -9,7 +10,7 @@ import {
   type NextResult,
 } from "../src/nodes/core/middleware-chain";
 import type { SocketHandle } from "../src/nodes/core/socket-handle";
-import { sleep, until } from "./helpers";
+import { settled, sleep, until } from "./helpers";
 
 /** The chain treats a socket as opaque: a tagged object is enough. */
 const fakeSocket = (id = "sock-1"): SocketHandle => ({ id }) as unknown as SocketHandle;
@@ -45,17 +46,6 @@ function step(id: string, order: number, decide?: (next: NextFn) => void, timeou
 }
 
 const admit = (next: NextFn): void => void next();
-
-/** Tells whether a promise has settled, without waiting for it. */
-async function settled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await sleep(20);
-  return done;
-}
 
 describe("middleware chain (core)", function () {
   it("runs steps in ascending order, ties broken by id, whatever order they were added in", async function () {
@@ -260,68 +250,5 @@ describe("middleware chain (core)", function () {
     assert.ok(refusal instanceof RefusedError);
     assert.match(refusal.message, /redeployed/);
     assert.equal(s.runs, 0);
-  });
-});
-
-describe("deploy gate (core)", function () {
-  it("waitOpen resolves true at once when open, and true when it opens later", async function () {
-    const gate = new DeployGate();
-    assert.equal(gate.isOpen, true);
-    assert.equal(await gate.waitOpen(10), true);
-    gate.close();
-    assert.equal(gate.isOpen, false);
-    const waiting = gate.waitOpen(1000);
-    assert.equal(await settled(waiting), false);
-    gate.open();
-    assert.equal(await waiting, true);
-  });
-
-  it("waitOpen resolves false when the gate stays closed for ms", async function () {
-    const gate = new DeployGate();
-    gate.close();
-    const started = Date.now();
-    assert.equal(await gate.waitOpen(40), false);
-    assert.ok(Date.now() - started >= 35, "gave up before ms");
-  });
-
-  it("whenOpen runs at once when open and in order once it opens", function () {
-    const gate = new DeployGate();
-    const ran: number[] = [];
-    gate.whenOpen(() => ran.push(0));
-    gate.close();
-    gate.whenOpen(() => ran.push(1));
-    gate.whenOpen(() => ran.push(2));
-    assert.deepEqual(ran, [0]);
-    gate.open();
-    assert.deepEqual(ran, [0, 1, 2]);
-    gate.close();
-    gate.open();
-    assert.deepEqual(ran, [0, 1, 2], "a waiter runs only once");
-  });
-
-  it("a pending waitOpen does not keep the process alive", async function () {
-    this.timeout(10_000);
-    const script = `
-      const { DeployGate } = require(${JSON.stringify(require.resolve("../src/nodes/core/deploy-gate"))});
-      const gate = new DeployGate();
-      gate.close();
-      gate.waitOpen(60000).then((v) => { console.log("resolved", v); process.exitCode = 3; });
-      console.log("waiting");
-    `;
-    const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill();
-        reject(new Error("the process was kept alive by the gate's timer"));
-      }, 5000);
-      child.on("exit", (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
-    assert.equal(out.trim(), "waiting");
-    assert.equal(code, 0);
   });
 });

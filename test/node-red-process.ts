@@ -151,22 +151,3 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
     },
   };
 }
-
-/** Resolves once something accepts TCP connections on the port (a server that listens asynchronously). */
-export async function waitListening(port: number, ms = 10_000): Promise<void> {
-  const { connect } = await import("node:net");
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect(port, "127.0.0.1");
-      s.once("connect", () => {
-        s.destroy();
-        res(true);
-      });
-      s.once("error", () => res(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

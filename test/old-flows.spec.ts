@@ -1,6 +1,8 @@
 // Flows saved by earlier versions (test/fixtures/old-flows) keep their behaviour in a real Node-RED.
+// One feature's cases (old flows keep working), all against the one Node-RED per version that the
+// before hook starts with every fixture deployed together; splitting would start each twice.
 import { strict as assert } from "node:assert";
-import { io as ioClient, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
+import type { ManagerOptions, SocketOptions } from "socket.io-client";
 import {
   fillIn,
   OLD_FLOW_ENV,
@@ -12,45 +14,29 @@ import {
   type OldFlow,
   type SettingsCommit,
 } from "./fixtures/old-flows";
-import { freePort, next, sleep, until, whenConnected, type FlowNode } from "./helpers";
-import { startNodeRed, waitListening, type NodeRedPackage, type NodeRedProcess } from "./node-red-process";
+import type { FlowNode } from "./flow-fixtures";
+import {
+  admission,
+  client,
+  closeClients,
+  connected,
+  freePort,
+  inbox,
+  next,
+  sleep,
+  until,
+  whenConnected,
+} from "./helpers";
+import { startNodeRed, type NodeRedPackage, type NodeRedProcess } from "./node-red-process";
+import { waitListening } from "./ports";
 import { START_REDIS, redisAnswers, underCi } from "./redis-ping";
 import { forgetPrefix } from "./redis-tools";
-import { StatusWatcher } from "./scale-out-flow";
+import { StatusWatcher } from "./status-watcher";
 
 /** The fixture that scales out through Redis Streams (the shared Redis of the scale-out tests). */
 const NEEDS_REDIS = "settings-6b5f857";
 /** Status texts that are i18n keys the runtime did not translate. */
 const RAW_KEY = /socket-io-[\w-]+\.[\w.-]+/;
-
-const open = new Set<ClientSocket>();
-/** A socket.io client closed after the test: WebSocket, no reconnection unless asked. */
-function client(url: string, opts: Partial<ManagerOptions & SocketOptions> = {}): ClientSocket {
-  const c = ioClient(url, { transports: ["websocket"], reconnection: false, forceNew: true, ...opts });
-  open.add(c);
-  return c;
-}
-
-async function connected(url: string, opts: Partial<ManagerOptions & SocketOptions> = {}): Promise<ClientSocket> {
-  const c = client(url, opts);
-  await whenConnected(c, 5000);
-  return c;
-}
-
-/** Everything a client receives as `event`, first argument only. */
-function inbox<T = unknown>(c: ClientSocket, event: string): T[] {
-  const got: T[] = [];
-  c.on(event, (arg: T) => got.push(arg));
-  return got;
-}
-
-/** How a connection attempt ended. */
-function outcome(c: ClientSocket): Promise<{ admitted: boolean; message?: string }> {
-  return Promise.race([
-    next(c, "connect", 5000).then(() => ({ admitted: true })),
-    next<Error>(c, "connect_error", 5000).then((err) => ({ admitted: false, message: err.message })),
-  ]);
-}
 
 /** `[...]` includes an item deep-equal to `item`. */
 const has = (list: unknown[], item: unknown): boolean => list.some((x) => JSON.stringify(x) === JSON.stringify(item));
@@ -106,10 +92,7 @@ for (const { pkg, title } of VERSIONS)
       deployLog = red.output().slice(logFrom);
     });
 
-    afterEach(function () {
-      for (const c of open) c.disconnect();
-      open.clear();
-    });
+    afterEach(closeClients);
 
     after(async function () {
       statuses?.close();
@@ -175,9 +158,9 @@ for (const { pkg, title } of VERSIONS)
       it("auth: the middleware admits the right token and refuses a wrong one with its message", async function () {
         const good = client(`${red.url}/secure`, { auth: { token: "letmein" } });
         const welcome = next(good, "welcome", 5000);
-        assert.deepEqual(await outcome(good), { admitted: true });
+        assert.deepEqual(await admission(good, 5000), { admitted: true });
         assert.equal(await welcome, "Welcome! Your token was accepted.");
-        assert.deepEqual(await outcome(client(`${red.url}/secure`, { auth: { token: "guess" } })), {
+        assert.deepEqual(await admission(client(`${red.url}/secure`, { auth: { token: "guess" } }), 5000), {
           admitted: false,
           message: "invalid token",
         });
@@ -209,14 +192,14 @@ for (const { pkg, title } of VERSIONS)
       it("namespaces: each namespace runs its own middleware, and a headline published in /admin reaches /news", async function () {
         const reader = client(`${red.url}/news`, { auth: { name: "Ann" } });
         const headlines = inbox(reader, "headline");
-        assert.deepEqual(await outcome(reader), { admitted: true });
+        assert.deepEqual(await admission(reader, 5000), { admitted: true });
         await until(() => headlines.length === 1, 3000, "the welcome headline");
-        assert.deepEqual(await outcome(client(`${red.url}/admin`, { auth: { name: "Ann" } })), {
+        assert.deepEqual(await admission(client(`${red.url}/admin`, { auth: { name: "Ann" } }), 5000), {
           admitted: false,
           message: "wrong password",
         });
         const editor = client(`${red.url}/admin`, { auth: { password: "admin" } });
-        assert.deepEqual(await outcome(editor), { admitted: true });
+        assert.deepEqual(await admission(editor, 5000), { admitted: true });
         assert.equal(await editor.timeout(3000).emitWithAck("publish", "Big news"), "published to /news");
         await until(() => headlines.length === 2, 3000, "the published headline");
         assert.equal(headlines[1], "Big news");
@@ -238,7 +221,7 @@ for (const { pkg, title } of VERSIONS)
           const joined = inbox(c1, "room joined");
           await whenConnected(c1, 5000);
           assert.equal(await welcome, c1.id);
-          const c2 = await connected(url(), opts());
+          const c2 = await connected(url(), opts(), 5000);
           await waitHas(joined, { room: "lobby", socketId: c2.id }, "c2 joined lobby");
           await waitHas(joined, { room: "hall", socketId: c2.id }, "c2 joined hall");
           await waitHas(created, { room: c2.id }, "c2's own room created");
@@ -250,9 +233,9 @@ for (const { pkg, title } of VERSIONS)
 
         it("emit targets: everyone (event from an env variable), room(s) except a room, everyone but msg.socket (within a room), and the ack", async function () {
           const [c1, c2, c3] = [
-            await connected(url(), opts()),
-            await connected(url(), opts()),
-            await connected(url(), opts()),
+            await connected(url(), opts(), 5000),
+            await connected(url(), opts(), 5000),
+            await connected(url(), opts(), 5000),
           ];
           const box = (event: string) => [c1, c2, c3].map((c) => inbox(c, event));
           // c2 joins the env room "quiet"; the ack answers with the payload.
@@ -281,7 +264,7 @@ for (const { pkg, title } of VERSIONS)
         });
 
         it("Wait for acknowledgement (Ack timeout saved as text) sends the answer on; Listen for any event hears every event", async function () {
-          const c = await connected(url(), opts());
+          const c = await connected(url(), opts(), 5000);
           c.on("question", (q: string, answer: (a: string) => void) => answer(`answer to ${q}`));
           // (75d72ea itself sent the question's msg.args here instead of the answer; 1d1381b fixed that.)
           const answer = next(c, "answer was", 5000);
@@ -297,7 +280,7 @@ for (const { pkg, title } of VERSIONS)
         });
 
         it("leave, leave all, and the room events of leaving; disconnecting and disconnect", async function () {
-          const c1 = await connected(url(), opts());
+          const c1 = await connected(url(), opts(), 5000);
           const [left, deleted, leaving, gone, lobby, hall] = [
             "room left",
             "room deleted",
@@ -306,7 +289,7 @@ for (const { pkg, title } of VERSIONS)
             "lobby news",
             "hall news",
           ].map((e) => inbox(c1, e));
-          const c2 = await connected(url(), opts());
+          const c2 = await connected(url(), opts(), 5000);
           const c2lobby = inbox(c2, "lobby news");
           const c2hall = inbox(c2, "hall news");
           await c2.timeout(3000).emitWithAck("hush", 1);
@@ -318,7 +301,7 @@ for (const { pkg, title } of VERSIONS)
           await waitHas(deleted, { room: "quiet" }, "quiet deleted with its last socket");
           const c2id = c2.id;
           c1.emit("to-lobby", "l");
-          const c3 = await connected(url(), opts());
+          const c3 = await connected(url(), opts(), 5000);
           c3.emit("tell-hall", "h");
           await until(() => has(lobby, "l") && has(hall, "h"), 3000, "lobby and hall news at c1");
           await sleep(100);
@@ -329,18 +312,21 @@ for (const { pkg, title } of VERSIONS)
         });
 
         it("middleware start nodes run in ascending Order (saved as text), each with its end node's refusal message", async function () {
-          assert.deepEqual(await outcome(client(url("/guarded"), opts())), { admitted: false, message: "no pass" });
-          assert.deepEqual(await outcome(client(url("/guarded"), opts({ auth: { pass: "p1" } }))), {
+          assert.deepEqual(await admission(client(url("/guarded"), opts()), 5000), {
+            admitted: false,
+            message: "no pass",
+          });
+          assert.deepEqual(await admission(client(url("/guarded"), opts({ auth: { pass: "p1" } })), 5000), {
             admitted: false,
             message: "unauthorized",
           });
-          assert.deepEqual(await outcome(client(url("/guarded"), opts({ auth: { token: "t2" } }))), {
+          assert.deepEqual(await admission(client(url("/guarded"), opts({ auth: { token: "t2" } })), 5000), {
             admitted: false,
             message: "no pass",
           });
           const c = client(url("/guarded"), opts({ auth: { pass: "p1", token: "t2" } }));
           const inside = next(c, "inside", 5000);
-          assert.deepEqual(await outcome(c), { admitted: true });
+          assert.deepEqual(await admission(c, 5000), { admitted: true });
           assert.equal(await inside, c.id);
         });
 
@@ -348,7 +334,7 @@ for (const { pkg, title } of VERSIONS)
           const script = await fetch(`${url()}/io-${commit}/socket.io.js`);
           assert.equal(script.status, 200, "Serve client on the own port, at the path");
           await script.arrayBuffer();
-          const big = await connected(url(), opts());
+          const big = await connected(url(), opts(), 5000);
           const closed = next(big, "disconnect", 5000);
           big.emit("shout", "x".repeat(300_000));
           assert.equal(
@@ -359,9 +345,9 @@ for (const { pkg, title } of VERSIONS)
 
           // The client reconnects once the server has kept its session: a watcher gets the flow's
           // "gone" for it (the disconnect event comes after Socket.IO stored the session).
-          const watcher = await connected(url(), opts());
+          const watcher = await connected(url(), opts(), 5000);
           const gone = inbox(watcher, "gone");
-          const c = await connected(url(), opts({ reconnection: false }));
+          const c = await connected(url(), opts({ reconnection: false }), 5000);
           const id = c.id;
           // The client takes the last string argument of any event as its recovery offset, and the
           // flow also answers a volatile "heard" to the sender alone, without an offset: a number as the
@@ -398,8 +384,8 @@ for (const { pkg, title } of VERSIONS)
 
       it("all sockets in room(s): list, join and leave by In room(s) of each type, and disconnect with Close connections", async function () {
         const url = ioUrl(commit);
-        const c1 = await connected(url, opts);
-        const c2 = await connected(url, opts);
+        const c1 = await connected(url, opts, 5000);
+        const c2 = await connected(url, opts, 5000);
         const joined = inbox(c1, "room joined");
         const left = inbox(c1, "room left");
         const list = (await c1.timeout(5000).emitWithAck("list lobby", 1)) as Array<{ id: string; rooms: string[] }>;
@@ -448,7 +434,7 @@ for (const { pkg, title } of VERSIONS)
           await second.deploy(fillIn(flow, other));
           await waitListening(Number(other.PORT_6B5F857));
           const answering = idWhere(flow, "socket-io-on", "listenFor", "instance");
-          const c = await connected(ioUrl(commit), opts);
+          const c = await connected(ioUrl(commit), opts, 5000);
           // The second instance hears Redis once its adapter has subscribed: ask until it answers.
           let answers: unknown[] = [];
           for (let i = 0; i < 10 && answers.length === 0; i++) {

@@ -1,17 +1,20 @@
-import { parse } from "acorn";
+import { parse, type CallExpression } from "acorn";
 import { simple } from "acorn-walk";
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
+import type { SavedNode } from "./flow-fixtures";
 import { PACKAGE_DIR } from "./node-red-process";
 
-/** The few `semver` functions the checks use (semver ships no types; it comes with node-red). */
-interface Semver {
-  validRange(range: string): string | null;
-  satisfies(version: string, range: string): boolean;
-  minVersion(range: string): { version: string } | null;
-}
-export const semver: Semver = require("semver");
+/** The node types the package registers, in the order package.json lists them. */
+export const NODE_TYPES = [
+  "socket-io-server",
+  "socket-io-on",
+  "socket-io-emit",
+  "socket-io-room",
+  "socket-io-middleware-start",
+  "socket-io-middleware-end",
+];
 
 /** The parts of package.json the packaging checks read. */
 export interface PackageJson {
@@ -24,6 +27,12 @@ export interface PackageJson {
   dependencies?: Record<string, string>;
   "node-red"?: { version?: string; nodes?: Record<string, string> };
 }
+
+/** node-red.nodes of package.json: type -> compiled file. */
+export const nodeFiles = (): Record<string, string> => packageJson()["node-red"]?.nodes ?? {};
+
+/** The editor html of a node file, named after the .js file. */
+export const htmlOf = (file: string): string => file.replace(/\.js$/, ".html");
 
 export function packageJson(): PackageJson {
   return JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8")) as PackageJson;
@@ -80,6 +89,14 @@ export function exampleFiles(): string[] {
     .sort();
 }
 
+/** Every example flow in the repository, by file name ("01-chat-room.json"), sorted. */
+export function readExamples(): Array<{ file: string; flow: SavedNode[] }> {
+  return exampleFiles().map((path) => ({
+    file: posix.basename(path),
+    flow: JSON.parse(readFileSync(join(PACKAGE_DIR, path), "utf8")) as SavedNode[],
+  }));
+}
+
 /** A compiled file and every file it loads through relative `require`s, transitively (package-relative). */
 export function localRequires(entry: string, seen = new Set<string>()): string[] {
   if (seen.has(entry)) return [...seen];
@@ -120,33 +137,38 @@ export function editorDefinitions(htmlFile: string): Map<string, EditorDefinitio
   const html = readFileSync(join(PACKAGE_DIR, htmlFile), "utf8");
   const defs = new Map<string, EditorDefinition>();
   for (const [, script] of html.matchAll(/<script.+?type=['"]text\/javascript['"].*?>([\S\s]*?)<\/script>/gi)) {
-    simple(parse(script, { ecmaVersion: "latest" }), {
-      CallExpression(call) {
-        const callee = call.callee;
-        if (
-          callee.type !== "MemberExpression" ||
-          callee.property.type !== "Identifier" ||
-          callee.property.name !== "registerType"
-        )
-          return;
-        const [type, def] = call.arguments;
-        if (type?.type !== "Literal" || typeof type.value !== "string")
-          throw new Error(`${htmlFile}: registerType with a non-literal type`);
-        if (def?.type !== "ObjectExpression")
-          throw new Error(`${htmlFile}: registerType('${type.value}') without an inline definition`);
-        const found: EditorDefinition = {};
-        for (const prop of def.properties) {
-          if (prop.type !== "Property" || prop.key.type !== "Identifier") continue;
-          const key = prop.key.name;
-          const inline = INLINE[key];
-          if (inline && prop.value.type !== inline)
-            throw new Error(`${htmlFile}: ${type.value}.${key} is not inline (${inline})`);
-          if ((key === "category" || key === "icon") && prop.value.type === "Literal")
-            found[key] = String(prop.value.value);
-        }
-        defs.set(type.value, found);
-      },
+    registerTypeCalls(script, ([type, def]) => {
+      if (type?.type !== "Literal" || typeof type.value !== "string")
+        throw new Error(`${htmlFile}: registerType with a non-literal type`);
+      if (def?.type !== "ObjectExpression")
+        throw new Error(`${htmlFile}: registerType('${type.value}') without an inline definition`);
+      const found: EditorDefinition = {};
+      for (const prop of def.properties) {
+        if (prop.type !== "Property" || prop.key.type !== "Identifier") continue;
+        const key = prop.key.name;
+        const inline = INLINE[key];
+        if (inline && prop.value.type !== inline)
+          throw new Error(`${htmlFile}: ${type.value}.${key} is not inline (${inline})`);
+        if ((key === "category" || key === "icon") && prop.value.type === "Literal")
+          found[key] = String(prop.value.value);
+      }
+      defs.set(type.value, found);
     });
   }
   return defs;
+}
+
+/** Calls `visit` with the arguments of every `<x>.registerType(...)` call in `script`, parsed, not run. */
+export function registerTypeCalls(script: string, visit: (args: CallExpression["arguments"]) => void): void {
+  simple(parse(script, { ecmaVersion: "latest" }), {
+    CallExpression(call) {
+      const callee = call.callee;
+      if (
+        callee.type === "MemberExpression" &&
+        callee.property.type === "Identifier" &&
+        callee.property.name === "registerType"
+      )
+        visit(call.arguments);
+    },
+  });
 }

@@ -1,44 +1,30 @@
 import { strict as assert } from "node:assert";
 import type { EventEmitter } from "node:events";
-import { createServer } from "node:net";
-import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { DeployGate } from "../src/nodes/core/deploy-gate";
 import { ServerRegistry, registry } from "../src/nodes/core/server-registry";
 import type { ServerEntry } from "../src/nodes/core/server-entry";
 import { parseServerSettings } from "../src/nodes/core/server-settings";
 import {
-  allNodes,
-  cleanup,
-  client,
-  collect,
-  connected,
-  freePort,
-  helper,
-  next,
+  answerNodes,
+  emitNode,
+  helperNode,
+  joinPayloadNode,
+  onEvent,
   serverConfig,
-  sleep,
-  until,
-} from "./helpers";
-
-/** A node whose close handler takes `delay` ms: it holds a deploy open like a node that flushes a queue. */
-function slowCloseNode(RED: NodeAPI): void {
-  function SlowCloseNode(this: Node, def: NodeDef & { delay?: number }): void {
-    RED.nodes.createNode(this, def);
-    this.on("close", (_removed: boolean, done: () => void) => {
-      setTimeout(done, def.delay ?? 200);
-    });
-  }
-  RED.nodes.registerType("slow-close", SlowCloseNode);
-}
-
-const nodes = [...allNodes, slowCloseNode];
+  slowCloseNode,
+  startNode,
+  endNode,
+  type FlowNode,
+} from "./flow-fixtures";
+import { cleanup, client, collect, connected, freePort, helper, load, next, sleep, until } from "./helpers";
+import { listenOnce } from "./ports";
 
 interface FlowOptions {
   /** The event the "ping" answer is sent as: changing it changes only the emit node. */
   reply?: string;
   server?: Record<string, unknown>;
-  extra?: Record<string, unknown>[];
+  extra?: FlowNode[];
 }
 
 /**
@@ -46,54 +32,25 @@ interface FlowOptions {
  * `reply`; "whoami" goes to helper node "who". The server config node sits in the tab too, so a
  * "flows" deploy restarts it along with the rest.
  */
-function flow(port: number, { reply = "pong", server = {}, extra = [] }: FlowOptions = {}): Record<string, unknown>[] {
+function flow(port: number, { reply = "pong", server = {}, extra = [] }: FlowOptions = {}): FlowNode[] {
   const z = "tab";
-  const on = (id: string, event: string, to: string): Record<string, unknown> => ({
-    id,
-    type: "socket-io-on",
-    z,
-    server: "srv",
-    namespace: "/",
-    listenFor: "event",
-    event,
-    wires: [[to]],
-  });
-  const emit = (id: string, event: string): Record<string, unknown> => ({
-    id,
-    type: "socket-io-emit",
-    z,
-    server: "srv",
-    namespace: "/",
-    event,
-    eventType: "str",
-    target: "socket",
-    wires: [],
-  });
   return [
     { id: z, type: "tab", label: "socket.io" },
-    { ...serverConfig(port, server), z },
-    // Node ids must not equal other properties' values: Node-RED would take those for references.
-    on("on-setup", "setup", "join-room"),
-    {
-      id: "join-room",
-      type: "socket-io-room",
-      z,
-      action: "join",
-      rooms: "payload",
-      roomsType: "msg",
-      wires: [["emit-ready"]],
-    },
-    emit("emit-ready", "ready"),
-    on("on-ping", "ping", "emit-reply"),
-    emit("emit-reply", reply),
-    on("on-who", "whoami", "who"),
-    { id: "who", type: "helper", z },
-    ...extra.map((n) => ({ z, ...n })),
+    ...[
+      serverConfig(port, server),
+      onEvent("on-setup", "setup", ["join-room"]),
+      joinPayloadNode("join-room", ["emit-ready"]),
+      emitNode("emit-ready", "socket", "ready"),
+      ...answerNodes("on-ping", "ping", "emit-reply", reply),
+      onEvent("on-who", "whoami", ["who"]),
+      helperNode("who"),
+      ...extra,
+    ].map((n) => ({ z, ...n })),
   ];
 }
 
 /** The runtime's event bus (flows:stopping, flows:started). */
-const runtimeEvents = (): EventEmitter => (helper as { _events: EventEmitter })._events;
+const runtimeEvents = (): EventEmitter => helper._events;
 
 /** The client gets an answer to "ping" as `reply`. */
 async function answered(c: ClientSocket, reply = "pong"): Promise<void> {
@@ -109,7 +66,7 @@ describe("redeploys", function () {
     it(`clients, their rooms and socket.data survive five "${type}" deploys that leave the server as it is`, async function () {
       this.timeout(20000);
       const port = await freePort();
-      await helper.load(nodes, flow(port));
+      await load(flow(port), [slowCloseNode]);
       const url = `http://127.0.0.1:${port}`;
       const entry = registry.get(`port:${port}`)!;
       const clients = await Promise.all(Array.from({ length: 20 }, () => connected(url)));
@@ -157,7 +114,7 @@ describe("redeploys", function () {
   it("events a client sends during a deploy are delivered after it, in order, none lost", async function () {
     const port = await freePort();
     const extra = [{ id: "slow", type: "slow-close", delay: 200 }];
-    await helper.load(nodes, flow(port, { extra }));
+    await load(flow(port, { extra }), [slowCloseNode]);
     const c = await connected(`http://127.0.0.1:${port}`);
     const replies: number[] = [];
     c.on("pong", (n: number) => replies.push(n));
@@ -184,7 +141,7 @@ describe("redeploys", function () {
 
   it("messages already on their way through the flow when a deploy starts are still answered", async function () {
     const port = await freePort();
-    await helper.load(nodes, flow(port));
+    await load(flow(port), [slowCloseNode]);
     const c = await connected(`http://127.0.0.1:${port}`);
     const answers = new Set<string>();
     c.on("ready", (room: string) => answers.add(room));
@@ -209,7 +166,7 @@ describe("redeploys", function () {
 
   it("a changed server setting restarts the server once; clients reconnect to the new one", async function () {
     const port = await freePort();
-    await helper.load(nodes, flow(port));
+    await load(flow(port), [slowCloseNode]);
     const old = registry.get(`port:${port}`)!;
     const c = await connected(`http://127.0.0.1:${port}`, {
       reconnection: true,
@@ -237,7 +194,7 @@ describe("redeploys", function () {
 
   it("after the flows stop, the parked server keeps its clients until the next deploy starts, then closes", async function () {
     const port = await freePort();
-    await helper.load(nodes, flow(port));
+    await load(flow(port), [slowCloseNode]);
     const c = await connected(`http://127.0.0.1:${port}`);
     await helper.unload();
     await sleep(100);
@@ -245,13 +202,10 @@ describe("redeploys", function () {
     assert.equal(c.connected, true);
 
     const gone = next(c, "disconnect");
-    await helper.load(nodes, [{ id: "h", type: "helper" }]);
+    await load([{ id: "h", type: "helper" }], [slowCloseNode]);
     await gone;
     await until(() => registry.size === 0, 2000, "the parked server to close");
-    await new Promise<void>((resolve, reject) => {
-      const srv = createServer().once("error", reject);
-      srv.listen(port, () => srv.close(() => resolve()));
-    });
+    await listenOnce(port);
   });
 
   it("a parked server that no deploy reclaims closes after its grace time", async function () {
@@ -277,20 +231,8 @@ describe("redeploys", function () {
 
   it("stopping the flows with connected clients and a middleware waiting completes at once", async function () {
     const port = await freePort();
-    const extra = [
-      {
-        id: "mw",
-        type: "socket-io-middleware-start",
-        server: "srv",
-        namespace: "/guarded",
-        timeout: 10,
-        order: 0,
-        wires: [["mw-wait"]],
-      },
-      { id: "mw-wait", type: "helper" },
-      { id: "mw-end", type: "socket-io-middleware-end", errMsg: "", wires: [] },
-    ];
-    await helper.load(nodes, flow(port, { extra }));
+    const extra = [startNode("mw", ["mw-wait"], { namespace: "/guarded" }), helperNode("mw-wait"), endNode("mw-end")];
+    await load(flow(port, { extra }), [slowCloseNode]);
     const url = `http://127.0.0.1:${port}`;
     const clients = await Promise.all(Array.from({ length: 5 }, () => connected(url)));
     clients.forEach((c, i) => c.emit("setup", `room-${i}`));
@@ -303,6 +245,6 @@ describe("redeploys", function () {
     await helper.unload();
     assert.ok(Date.now() - t0 < 2000, `unload took ${Date.now() - t0} ms`);
     // cleanup() unloads again: give it a flow to unload.
-    await helper.load(nodes, []);
+    await load([], [slowCloseNode]);
   });
 });

@@ -1,54 +1,38 @@
 import { strict as assert } from "node:assert";
-import type { NodeStatus } from "node-red";
 import type { Socket as ClientSocket } from "socket.io-client";
+import type { SocketSummary } from "../src/nodes/core/room-members";
 import { registry } from "../src/nodes/core/server-registry";
 import {
-  allNodes,
-  callsOn,
-  cleanup,
-  collect,
-  connected,
-  freePort,
-  helper,
-  next,
+  ackNode,
+  catchNode,
+  helperNode,
+  joinPayloadNode,
+  onEvent,
+  onTab,
+  roomNode,
   serverConfig,
-  sleep,
-  until,
   type FlowNode,
-} from "./helpers";
-
-type Msg = Record<string, any>;
+  type Props,
+} from "./flow-fixtures";
+import { cleanup, collect, connected, freePort, load, next, passOn, sleep, statusesOf, type Msg } from "./helpers";
 
 /** A room node acting on all sockets in rooms, with the defaults a user leaves alone. */
-const bulk = (id: string, action: string, extra: Record<string, unknown> = {}): FlowNode => ({
-  id,
-  type: "socket-io-room",
-  target: "room",
-  server: "srv",
-  namespace: "/",
-  inRooms: "",
-  inRoomsType: "str",
-  action,
-  rooms: "",
-  roomsType: "str",
-  close: false,
-  wires: [["passed"]],
-  ...extra,
-});
+const bulk = (id: string, action: string, extra: Props = {}): FlowNode =>
+  roomNode(id, action, "", ["passed"], {
+    target: "room",
+    server: "srv",
+    namespace: "/",
+    inRooms: "",
+    inRoomsType: "str",
+    close: false,
+    ...extra,
+  });
 
 function flow(port: number): FlowNode[] {
   const nodes: FlowNode[] = [
-    {
-      id: "on-join",
-      type: "socket-io-on",
-      server: "srv",
-      namespace: "/",
-      listenFor: "event",
-      event: "join",
-      wires: [["join"]],
-    },
-    { id: "join", type: "socket-io-room", action: "join", rooms: "payload", roomsType: "msg", wires: [["joined"]] },
-    { id: "joined", type: "socket-io-emit", server: "srv", target: "ack" },
+    onEvent("on-join", "join", ["join"]),
+    joinPayloadNode("join", ["joined"]),
+    ackNode("joined"),
     bulk("join-lobby-to-game", "join", { inRooms: "lobby", rooms: "game" }),
     bulk("leave", "leave"),
     bulk("disconnect", "disconnect", { inRooms: "game" }),
@@ -58,15 +42,11 @@ function flow(port: number): FlowNode[] {
     bulk("list-msg-namespace", "list", { namespace: "" }),
     bulk("leave-all", "leaveAll"),
     { id: "socket-list", type: "socket-io-room", target: "socket", action: "list", wires: [["passed"]] },
-    { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-    { id: "passed", type: "helper" },
-    { id: "caught", type: "helper" },
+    catchNode("caught"),
+    helperNode("passed"),
+    helperNode("caught"),
   ];
-  return [
-    { id: "f1", type: "tab", label: "bulk" },
-    serverConfig(port),
-    ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n })),
-  ];
+  return [serverConfig(port), ...onTab("bulk", nodes)];
 }
 
 describe("socket-io-room on all sockets in room(s) (in-memory adapter)", function () {
@@ -76,7 +56,7 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
 
   beforeEach(async function () {
     port = await freePort();
-    await helper.load(allNodes, flow(port));
+    await load(flow(port));
     [passed, caught] = [collect("passed"), collect("caught")];
   });
   afterEach(cleanup);
@@ -89,13 +69,7 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
   }
 
   /** Sends `msg` to a node; resolves with the msg it passes on, or rejects with the error a Catch node got. */
-  async function act(id: string, msg: Msg): Promise<Msg> {
-    const [p, f] = [passed.length, caught.length];
-    helper.getNode(id).receive(msg);
-    await until(() => passed.length > p || caught.length > f, 3000, `${id} to finish`);
-    if (caught.length > f) throw new Error(caught[f].error.message);
-    return passed[p];
-  }
+  const act = (id: string, msg: object): Promise<Msg> => passOn(id, msg, passed, caught);
 
   const roomsOf = (c: ClientSocket): string[] =>
     [...registry.get(`port:${port}`)!.io.of("/").sockets.get(c.id!)!.rooms].filter((r) => r !== c.id).sort();
@@ -144,22 +118,24 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
   it("lists the sockets in msg.inRoom, or of the whole namespace, with their id, rooms and data", async function () {
     const [a, b] = [await member("red"), await member("red", "blue")];
     registry.get(`port:${port}`)!.io.of("/").sockets.get(b.id!)!.data = { user: "bob" };
-    const red = await act("list", { inRoom: "red" });
-    const byId = (list: Msg[]): Msg[] => [...list].sort((p, q) => (p.id < q.id ? -1 : 1));
+    const list = async (id: string, msg: object): Promise<SocketSummary[]> =>
+      (await act(id, msg)).payload as SocketSummary[];
+    const red = await list("list", { inRoom: "red" });
+    const byId = (summaries: SocketSummary[]): SocketSummary[] => [...summaries].sort((p, q) => (p.id < q.id ? -1 : 1));
     assert.deepEqual(
-      byId(red.payload),
+      byId(red),
       byId([
-        { id: a.id, rooms: [a.id, "red"], data: {} },
-        { id: b.id, rooms: [b.id, "red", "blue"], data: { user: "bob" } },
+        { id: a.id!, rooms: [a.id!, "red"], data: {} },
+        { id: b.id!, rooms: [b.id!, "red", "blue"], data: { user: "bob" } },
       ]),
     );
     assert.deepEqual(
-      (await act("list", { inRoom: "blue" })).payload.map((s: Msg) => s.id),
+      (await list("list", { inRoom: "blue" })).map((s) => s.id),
       [b.id],
     );
-    assert.equal((await act("list", { inRoom: ["nobody-here"] })).payload.length, 0);
-    assert.equal((await act("list", {})).payload.length, 2, "no room: every socket of the namespace");
-    assert.deepEqual((await act("list-other", {})).payload, [], "a namespace of its own, with no sockets");
+    assert.equal((await list("list", { inRoom: ["nobody-here"] })).length, 0);
+    assert.equal((await list("list", {})).length, 2, "no room: every socket of the namespace");
+    assert.deepEqual(await list("list-other", {}), [], "a namespace of its own, with no sockets");
   });
 
   it("refuses actions that do not fit what the node acts on, and a namespace no node configured, with Catch-able errors and a red status", async function () {
@@ -178,7 +154,7 @@ describe("socket-io-room on all sockets in room(s) (in-memory adapter)", functio
       act("list", { inRoom: { not: "a room" } }),
       /core\.emit\.roomList \{"what":"socket-io-room\.label\.inRooms","kind":"kind\.object"\}$/,
     );
-    const status = callsOn("leave-all", "status").at(-1)?.[0] as NodeStatus | undefined;
+    const status = statusesOf("leave-all").at(-1);
     assert.deepEqual([status?.fill, status?.shape], ["red", "ring"]);
   });
 });

@@ -1,92 +1,67 @@
 import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { registry } from "../src/nodes/core/server-registry";
+import type { SocketHandle } from "../src/nodes/core/socket-handle";
 import {
-  allNodes,
-  callsOn,
+  catchNode,
+  completeNode,
+  emitNode,
+  helperNode,
+  onNode,
+  onTab,
+  roomNode,
+  serverConfig,
+  type FlowNode,
+} from "./flow-fixtures";
+import {
   cleanup,
   collect,
   connected,
+  everRed,
   freePort,
   helper,
-  serverConfig,
+  load,
+  passOn,
+  socketOf,
   until,
-  type FlowNode,
+  type Msg,
 } from "./helpers";
 
 function roomFlow(port: number): FlowNode[] {
   const nodes: FlowNode[] = [
-    { id: "on-conn", type: "socket-io-on", server: "srv", namespace: "/", listenFor: "connection", wires: [["conns"]] },
-    { id: "join-set", type: "socket-io-room", action: "join", rooms: "a, b", roomsType: "str", wires: [["after"]] },
-    {
-      id: "join-json",
-      type: "socket-io-room",
-      action: "join",
-      rooms: '["c","d"]',
-      roomsType: "json",
-      wires: [["after"]],
-    },
-    { id: "join-msg", type: "socket-io-room", action: "join", rooms: "", roomsType: "str", wires: [["after"]] },
-    { id: "leave-set", type: "socket-io-room", action: "leave", rooms: "a", roomsType: "str", wires: [["after"]] },
-    { id: "leave-msg", type: "socket-io-room", action: "leave", rooms: "", roomsType: "str", wires: [["after"]] },
-    { id: "leave-all", type: "socket-io-room", action: "leaveAll", rooms: "", roomsType: "str", wires: [["after"]] },
-    {
-      id: "to-rooms",
-      type: "socket-io-emit",
-      server: "srv",
-      namespace: "/",
-      event: "e",
-      eventType: "str",
-      target: "rooms",
-      rooms: "",
-      roomsType: "str",
-    },
-    {
-      id: "fence",
-      type: "socket-io-emit",
-      server: "srv",
-      namespace: "/",
-      event: "fence",
-      eventType: "str",
-      target: "all",
-    },
-    { id: "catch", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-    {
-      id: "complete",
-      type: "complete",
-      scope: ["join-msg", "leave-msg", "leave-all"],
-      uncaught: false,
-      wires: [["completed"]],
-    },
-    { id: "conns", type: "helper" },
-    { id: "completed", type: "helper" },
-    { id: "after", type: "helper" },
-    { id: "caught", type: "helper" },
+    onNode("on-conn", "connection", ["conns"]),
+    roomNode("join-set", "join", "a, b", ["after"]),
+    roomNode("join-json", "join", '["c","d"]', ["after"], { roomsType: "json" }),
+    roomNode("join-msg", "join", "", ["after"]),
+    roomNode("leave-set", "leave", "a", ["after"]),
+    roomNode("leave-msg", "leave", "", ["after"]),
+    roomNode("leave-all", "leaveAll", "", ["after"]),
+    emitNode("to-rooms", "rooms", "e", { rooms: "", roomsType: "str" }),
+    emitNode("fence", "all", "fence"),
+    catchNode("caught"),
+    completeNode(["join-msg", "leave-msg", "leave-all"], "completed"),
+    ...["conns", "completed", "after", "caught"].map((id) => helperNode(id)),
   ];
-  return [
-    { id: "f1", type: "tab", label: "room" },
-    serverConfig(port),
-    ...nodes.map((n) => ({ z: "f1", x: 0, y: 0, wires: [], ...n })),
-  ];
+  return [serverConfig(port), ...onTab("room", nodes)];
 }
 
 interface Member {
   c: ClientSocket;
   /** msg.socket of this client, from the connection event. */
-  socket: Record<string, unknown>;
+  socket: SocketHandle;
   /** The payloads of every "e" the client received. */
   got: unknown[];
 }
 
 describe("socket-io-room", function () {
   let port = 0;
-  let conns: Array<Record<string, any>>;
-  let after: Array<Record<string, any>>;
-  let caught: Array<Record<string, any>>;
+  let conns: Msg[];
+  let after: Msg[];
+  let caught: Msg[];
 
   beforeEach(async function () {
     port = await freePort();
-    await helper.load(allNodes, roomFlow(port));
+    await load(roomFlow(port));
     conns = collect("conns");
     after = collect("after");
     caught = collect("caught");
@@ -95,11 +70,9 @@ describe("socket-io-room", function () {
 
   async function member(): Promise<Member> {
     const c = await connected(`http://127.0.0.1:${port}`);
-    const m: Member = { c, socket: {}, got: [] };
-    c.on("e", (payload: unknown) => m.got.push(payload));
-    await until(() => conns.some((msg) => msg.socketId === c.id), 3000, "the connection msg");
-    m.socket = conns.find((msg) => msg.socketId === c.id)!.socket;
-    return m;
+    const got: unknown[] = [];
+    c.on("e", (payload: unknown) => got.push(payload));
+    return { c, socket: await socketOf(conns, c), got };
   }
 
   /** The rooms the server has the client in. */
@@ -110,13 +83,7 @@ describe("socket-io-room", function () {
   }
 
   /** Sends `msg` to a room node; resolves with the msg it passes on. */
-  async function act(id: string, msg: Record<string, unknown>): Promise<Record<string, any>> {
-    const [passed, failed] = [after.length, caught.length];
-    helper.getNode(id).receive(msg);
-    await until(() => after.length > passed || caught.length > failed, 3000, `${id} to pass the msg on`);
-    if (caught.length > failed) throw new Error(`${id} failed: ${caught[failed].error.message}`);
-    return after[passed];
-  }
+  const act = (id: string, msg: Record<string, unknown>): Promise<Msg> => passOn(id, msg, after, caught);
 
   /** Emits to `room` for each room, then waits until every member has had all of it. */
   async function emitTo(members: Member[], rooms: Array<string | string[]>): Promise<void> {
@@ -217,12 +184,7 @@ describe("socket-io-room", function () {
     assert.deepEqual(caught, []);
     assert.equal(after.length, 1, "only the join of the live socket went on");
     // The status is left as it was: none of the three nodes shows a red ring.
-    for (const id of ["join-msg", "leave-msg", "leave-all"]) {
-      assert.ok(
-        !callsOn(id, "status").some(([status]) => (status as { fill?: string }).fill === "red"),
-        `${id} status`,
-      );
-    }
+    for (const id of ["join-msg", "leave-msg", "leave-all"]) assert.ok(!everRed(id), `${id} status`);
     // Nothing joined a room on its behalf: "b" was never created.
     const adapterRooms = registry.get(`port:${port}`)!.io.of("/").adapter.rooms;
     assert.equal(adapterRooms.has("b"), false);

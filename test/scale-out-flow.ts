@@ -1,7 +1,19 @@
 import type { ManagerOptions, Socket as ClientSocket, SocketOptions } from "socket.io-client";
-import WebSocket from "ws";
-import { client, freePort, next, until, whenConnected } from "./helpers";
-import { startNodeRed, waitListening, type NodeRedProcess } from "./node-red-process";
+import {
+  ackWait,
+  catchNode,
+  EDITOR_DEFAULTS,
+  emitNode,
+  functionNode,
+  onNode,
+  roomNode,
+  type FlowNode,
+  type Props,
+} from "./flow-fixtures";
+import { client, freePort, whenConnected } from "./helpers";
+import { startNodeRed, type NodeRedProcess } from "./node-red-process";
+import { waitListening } from "./ports";
+import { StatusWatcher } from "./status-watcher";
 
 /**
  * What the scale-out tests run on each real Node-RED instance: the same flow everywhere, as a user
@@ -21,70 +33,31 @@ export function scaleOutFlow(opts: {
   prefix: string;
   recovery?: boolean;
   password?: string;
-}): unknown[] {
+}): FlowNode[] {
   const z = "scale";
   let y = 0;
-  const at = (n: Record<string, unknown>): Record<string, unknown> => ({ z, x: 200, y: (y += 40), wires: [], ...n });
-  const emit = (id: string, extra: Record<string, unknown>): Record<string, unknown> =>
-    at({
-      id,
-      type: "socket-io-emit",
-      server: "srv",
-      namespace: "/",
-      event: "",
-      eventType: "str",
-      rooms: "",
-      roomsType: "str",
-      except: "",
-      exceptType: "str",
-      volatile: false,
-      compress: true,
-      waitAck: false,
-      ackTimeout: 5000,
-      ...extra,
-    });
-  const on = (id: string, listenFor: string, event: string, wires: string[]): Record<string, unknown> =>
-    at({
-      id,
-      type: "socket-io-on",
-      server: "srv",
-      namespace: "/",
-      listenFor,
-      event,
-      privateRooms: false,
-      wires: [wires],
-    });
-  const httpIn = (id: string, url: string, wires: string[]): Record<string, unknown> =>
-    at({ id, type: "http in", url, method: "post", upload: false, swaggerDoc: "", wires: [wires] });
-  const fn = (id: string, func: string, wires: string[]): Record<string, unknown> =>
-    at({
-      id,
-      type: "function",
-      func,
-      outputs: 1,
-      timeout: 0,
-      noerr: 0,
-      initialize: "",
-      finalize: "",
-      libs: [],
-      wires: [wires],
-    });
-  const room = (action: string): Record<string, unknown>[] => [
+  const placed = (n: FlowNode): FlowNode => ({ z, x: 200, y: (y += 40), wires: [], ...n });
+  const emit = (id: string, target: string, extra: Props = {}): FlowNode =>
+    placed(emitNode(id, target, "", { ...EDITOR_DEFAULTS.emit(), ...extra }));
+  const on = (id: string, listenFor: string, event: string, wires: string[]): FlowNode =>
+    placed(onNode(id, listenFor, wires, { ...EDITOR_DEFAULTS.on(), event }));
+  const httpIn = (id: string, url: string, wires: string[]): FlowNode =>
+    placed({ id, type: "http in", url, method: "post", upload: false, swaggerDoc: "", wires: [wires] });
+  const fn = (id: string, func: string, wires: string[]): FlowNode =>
+    placed(functionNode(id, func, wires, EDITOR_DEFAULTS.function()));
+  const room = (action: string): FlowNode[] => [
     httpIn(`http-room-${action}`, `/room/${action}`, [`room-${action}`]),
-    at({
-      id: `room-${action}`,
-      type: "socket-io-room",
-      target: "room",
-      server: "srv",
-      namespace: "/",
-      inRooms: "payload.inRoom",
-      inRoomsType: "msg",
-      action,
-      rooms: "payload.room",
-      roomsType: "msg",
-      close: false,
-      wires: [["respond"]],
-    }),
+    placed(
+      roomNode(`room-${action}`, action, "payload.room", ["respond"], {
+        roomsType: "msg",
+        target: "room",
+        server: "srv",
+        namespace: "/",
+        inRooms: "payload.inRoom",
+        inRoomsType: "msg",
+        close: false,
+      }),
+    ),
   ];
   return [
     { id: z, type: "tab", label: "scale-out", disabled: false, info: "" },
@@ -107,7 +80,7 @@ export function scaleOutFlow(opts: {
     },
     on("on-join", "event", "join", ["set-data"]),
     fn("set-data", 'msg.socket.data = { instance: env.get("INSTANCE") };\nreturn msg;', ["join"]),
-    at({
+    placed({
       id: "join",
       type: "socket-io-room",
       target: "socket",
@@ -116,14 +89,13 @@ export function scaleOutFlow(opts: {
       roomsType: "msg",
       wires: [["joined"]],
     }),
-    emit("joined", { target: "ack" }),
+    emit("joined", "ack"),
     on("on-echo", "event", "echo", ["echo"]),
-    emit("echo", { target: "socket", event: "echo" }),
+    emit("echo", "socket", { event: "echo" }),
     on("on-shout", "event", "shout", ["shout"]),
-    emit("shout", { target: "broadcast", event: "news" }),
+    emit("shout", "broadcast", { event: "news" }),
     httpIn("http-emit-rooms", "/emit/rooms", ["emit-rooms", "respond"]),
-    emit("emit-rooms", {
-      target: "rooms",
+    emit("emit-rooms", "rooms", {
       event: "payload.event",
       eventType: "msg",
       rooms: "payload.room",
@@ -132,74 +104,28 @@ export function scaleOutFlow(opts: {
       exceptType: "msg",
     }),
     httpIn("http-emit-all", "/emit/all", ["emit-all", "respond"]),
-    emit("emit-all", { target: "all", event: "payload.event", eventType: "msg" }),
+    emit("emit-all", "all", { event: "payload.event", eventType: "msg" }),
     httpIn("http-instances", "/instances", ["instance-args"]),
     fn("instance-args", "msg.event = msg.payload.event;\nmsg.payload = msg.payload.payload;\nreturn msg;", [
       "instances",
     ]),
-    emit("instances", { target: "instances", waitAck: true, ackTimeout: 1000, outputs: 1, wires: [["respond"]] }),
+    emit("instances", "instances", { ...ackWait(1000, "respond"), outputs: 1 }),
     on("on-whoami", "instance", "whoami", ["whoami"]),
     fn("whoami", 'msg.payload = env.get("INSTANCE") + ":" + msg.payload;\nreturn msg;', ["whoami-reply"]),
-    emit("whoami-reply", { target: "ack" }),
+    emit("whoami-reply", "ack"),
     ...room("join"),
     ...room("leave"),
     ...room("disconnect"),
     ...room("list"),
-    at({ id: "catch", type: "catch", scope: null, uncaught: false, wires: [["failed"]] }),
+    placed(catchNode("failed")),
     fn("failed", "msg.statusCode = 500;\nmsg.payload = { error: msg.error.message };\nreturn msg;", ["respond"]),
-    at({ id: "respond", type: "http response", statusCode: "", headers: {} }),
+    placed({ id: "respond", type: "http response", statusCode: "", headers: {} }),
   ];
 }
 
-/** The status of every node of one Node-RED, as the editor sees it (the admin comms WebSocket). */
-export class StatusWatcher {
-  private readonly latest = new Map<string, { fill?: string; shape?: string; text?: string }>();
-  /** Every status text since the last `forget`, per node. */
-  private readonly seen = new Map<string, string[]>();
-  private constructor(private readonly ws: WebSocket) {
-    ws.on("message", (data: WebSocket.Data) => {
-      for (const m of JSON.parse(data.toString()) as Array<{ topic: string; data: Record<string, string> }>) {
-        if (!m.topic.startsWith("status/")) continue;
-        const id = m.topic.slice("status/".length);
-        this.latest.set(id, m.data);
-        this.seen.set(id, [...(this.seen.get(id) ?? []), m.data?.text ?? ""]);
-      }
-    });
-  }
-
-  /** Forgets the texts seen so far (before a deploy: what comes after is the new nodes'). */
-  forget(): void {
-    this.seen.clear();
-  }
-
-  /** The status texts of a node since the last `forget`. */
-  history(id: string): string[] {
-    return this.seen.get(id) ?? [];
-  }
-
-  static async of(red: NodeRedProcess): Promise<StatusWatcher> {
-    const ws = new WebSocket(`${red.url.replace(/^http/, "ws")}/comms`);
-    await next(ws, "open", 5000);
-    ws.send(JSON.stringify({ subscribe: "status/#" }));
-    return new StatusWatcher(ws);
-  }
-
-  /** The text of a node's status, "" when it has none. */
-  text(id: string): string {
-    return this.latest.get(id)?.text ?? "";
-  }
-
-  status(id: string): { fill?: string; shape?: string; text?: string } | undefined {
-    return this.latest.get(id);
-  }
-
-  async waitFor(id: string, check: (text: string) => boolean, ms: number, what: string): Promise<void> {
-    await until(() => check(this.text(id)), ms, `${what} (status of ${id}: "${this.text(id)}")`);
-  }
-
-  close(): void {
-    this.ws.close();
-  }
+/** What the flow answers a request with when it failed: 500 {error}. */
+export interface FlowError {
+  error: string;
 }
 
 /** One real Node-RED with the package, its socket.io port, and a watcher on its node statuses. */
@@ -210,7 +136,7 @@ export interface Instance {
   ioUrl: string;
   statuses: StatusWatcher;
   /** POSTs JSON to an http-in path of the flow; resolves with the status and the JSON answer. */
-  post<T = any>(path: string, body: unknown): Promise<{ status: number; body: T }>;
+  post<T = unknown>(path: string, body: unknown): Promise<{ status: number; body: T }>;
 }
 
 export async function startInstance(name: string): Promise<Instance> {

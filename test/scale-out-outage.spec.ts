@@ -10,6 +10,7 @@ import {
   scaleOutFlow,
   startInstance,
   stopInstances,
+  type FlowError,
   type Instance,
 } from "./scale-out-flow";
 
@@ -132,13 +133,13 @@ describe("two real Node-RED processes when their Redis goes away and comes back"
 
       // What needs the other instance: an emit to A's room is lost (counted); an instance event and a listing fail, catchably.
       assert.equal((await B.post("/emit/rooms", { event: "news", room: "r", data: "lost" })).status, 200);
-      const instances = await B.post("/instances", { event: "whoami", payload: "anyone?" });
+      const instances = await B.post<FlowError>("/instances", { event: "whoami", payload: "anyone?" });
       assert.equal(instances.status, 500);
       assert.match(
         instances.body.error,
         /Redis at .* is unreachable \(.*\): the event cannot reach the other Node-RED instances/,
       );
-      const list = await B.post("/room/list", { inRoom: "" });
+      const list = await B.post<FlowError>("/room/list", { inRoom: "" });
       assert.equal(list.status, 500);
       assert.match(list.body.error, /is unreachable .*the sockets of the other Node-RED instances cannot be listed/);
       await until(

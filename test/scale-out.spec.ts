@@ -9,6 +9,7 @@ import {
   scaleOutFlow,
   startInstance,
   stopInstances,
+  type FlowError,
   type Instance,
 } from "./scale-out-flow";
 
@@ -135,7 +136,7 @@ describe("two real Node-RED processes with the same flow on one Redis", function
         const fromA = await A.post("/instances", { event: "whoami", payload: "ping from A" });
         assert.deepEqual(fromA, { status: 200, body: ["B:ping from A"] });
         // An event no instance listens for is not answered in time: a Catch-able error.
-        const unanswered = await A.post("/instances", { event: "nobody-listens", payload: 1 });
+        const unanswered = await A.post<FlowError>("/instances", { event: "nobody-listens", payload: 1 });
         assert.equal(unanswered.status, 500);
         assert.match(
           unanswered.body.error,

@@ -4,6 +4,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./chromium";
+import type { RedWindow } from "./editor-red";
 import { exampleFlows } from "../../demo/start";
 import { freePort } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
@@ -85,7 +86,7 @@ describe("the chat example in Chromium", function () {
     await page.locator("#red-ui-workspace-chart .red-ui-flow-node").nth(10).waitFor({ timeout: 30_000 });
     // The flow only: no palette, no sidebar, no notifications.
     await page.evaluate(() => {
-      const RED = (window as unknown as { RED: { menu: { setSelected(id: string, on: boolean): void } } }).RED;
+      const RED = (window as unknown as RedWindow).RED;
       RED.menu.setSelected("menu-item-palette", false);
       RED.menu.setSelected("menu-item-sidebar", false);
     });

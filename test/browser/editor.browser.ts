@@ -3,16 +3,19 @@
 // import dialog's clipboard; each must open valid, deploy without the "not properly configured"
 // warning, and show translated labels and short statuses. Every edit dialog and help page opens
 // without a page error. Run with `npm run test:browser`; needs `apt-get install -y chromium`.
+// One feature's cases (the package in the editor), sharing one browser page per Node-RED version.
 import { strict as assert } from "node:assert";
 import { basename, join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
 import { fillIn, OLD_FLOW_ENV, OLD_FLOW_SETTINGS, oldFlows, placeholderValues } from "../fixtures/old-flows";
-import { freePort, type FlowNode } from "../helpers";
+import type { FlowNode } from "../flow-fixtures";
+import { freePort } from "../ports";
 import { startNodeRed, type NodeRedPackage, type NodeRedProcess } from "../node-red-process";
 import { exampleFiles, packageJson } from "../package-tools";
 import { redisAnswers, START_REDIS, underCi } from "../redis-ping";
 import { ARTIFACTS, launchChromium } from "./chromium";
+import type { EditorNode, RedWindow } from "./editor-red";
 
 const MODULE = packageJson().name;
 const OUR_TYPES = [
@@ -50,8 +53,6 @@ interface NodeReport {
   server?: string;
   namespace?: string;
 }
-
-type RedWindow = { RED: any };
 
 describe("the package in the editor (Chromium)", function () {
   let browser: Browser | undefined;
@@ -150,11 +151,11 @@ describe("the package in the editor (Chromium)", function () {
         page.evaluate((types) => {
           // (No named functions in here: tsx would wrap them in a helper the page does not have.)
           const RED = (window as unknown as RedWindow).RED;
-          const all: any[] = [];
-          RED.nodes.eachConfig((n: any) => {
+          const all: EditorNode[] = [];
+          RED.nodes.eachConfig((n) => {
             all.push(n);
           });
-          RED.nodes.eachNode((n: any) => {
+          RED.nodes.eachNode((n) => {
             all.push(n);
           });
           return all
@@ -342,7 +343,7 @@ describe("the package in the editor (Chromium)", function () {
         const middleware = await page.evaluate(() => {
           const RED = (window as unknown as RedWindow).RED;
           const found: Array<{ server?: string; namespace?: string }> = [];
-          RED.nodes.eachNode((n: any) => {
+          RED.nodes.eachNode((n) => {
             if (n.type === "socket-io-middleware-start") found.push({ server: n.server, namespace: n.namespace });
           });
           return found;
@@ -434,11 +435,11 @@ describe("the package in the editor (Chromium)", function () {
             "inRoomsType",
             "waitAck",
           ];
-          const all: any[] = [];
-          RED.nodes.eachConfig((n: any) => {
+          const all: EditorNode[] = [];
+          RED.nodes.eachConfig((n) => {
             all.push(n);
           });
-          RED.nodes.eachNode((n: any) => {
+          RED.nodes.eachNode((n) => {
             all.push(n);
           });
           const seen = new Set<string>();

@@ -5,6 +5,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./chromium";
+import type { RedWindow } from "./editor-red";
 import { connected, freePort, until } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
 
@@ -69,9 +70,9 @@ describe("a new emit node wired after an on node (Chromium)", function () {
     await page.mouse.move(onNode.x + 260, onNode.y, { steps: 12 });
     await page.mouse.up();
     const emitId = await page.evaluate(() => {
-      const RED = (window as unknown as { RED: any }).RED;
+      const RED = (window as unknown as RedWindow).RED;
       const found: string[] = [];
-      RED.nodes.eachNode((n: { type: string; id: string }) => {
+      RED.nodes.eachNode((n) => {
         if (n.type === "socket-io-emit") found.push(n.id);
       });
       return found;
@@ -97,11 +98,11 @@ describe("a new emit node wired after an on node (Chromium)", function () {
     await page.mouse.move(inPort.x, inPort.y, { steps: 15 });
     await page.mouse.up();
     const wired = await page.evaluate(
-      () => (window as unknown as { RED: any }).RED.nodes.node("on-ping").wires?.length ?? 0,
+      () => (window as unknown as RedWindow).RED.nodes.node("on-ping").wires?.length ?? 0,
     );
     const links = await page.evaluate(
       (id) =>
-        (window as unknown as { RED: any }).RED.nodes.filterLinks({ source: { id: "on-ping" }, target: { id } }).length,
+        (window as unknown as RedWindow).RED.nodes.filterLinks({ source: { id: "on-ping" }, target: { id } }).length,
       emitId[0],
     );
     assert.equal(links, 1, `the on node is wired to the emit node (wires: ${wired})`);

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./chromium";
+import type { RedWindow } from "./editor-red";
 import { io as ioClient } from "socket.io-client";
 import { freePort, next } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
@@ -77,21 +78,15 @@ describe("the server's Scale-out settings in the editor (Chromium)", function ()
     /** The properties of the server config node that the editor finds invalid. */
     const invalidProperties = () =>
       page.evaluate(() => {
-        const RED = (window as unknown as { RED: any }).RED;
+        const RED = (window as unknown as RedWindow).RED;
         const node = RED.nodes.node("srv");
         RED.editor.validateNode(node);
-        return node.valid ? [] : (node.validationErrors as string[]);
+        return node.valid ? [] : node.validationErrors;
       });
     assert.deepEqual(await invalidProperties(), [], "a server saved before Scale-out existed opens as valid");
 
     // Double-clicking the server in the on node's dialog does this: the config node's own dialog.
-    await page.evaluate(() =>
-      (window as unknown as { RED: { editor: { editConfig(...a: string[]): void } } }).RED.editor.editConfig(
-        "",
-        "socket-io-server",
-        "srv",
-      ),
-    );
+    await page.evaluate(() => (window as unknown as RedWindow).RED.editor.editConfig("", "socket-io-server", "srv"));
     await page.locator('a[href="#socket-io-server-tab-scaleout"]').click();
     const url = page.locator("#node-config-input-redisUrl");
     assert.equal(await url.isVisible(), false, "the Redis settings are hidden while Scale-out is none");

@@ -1,11 +1,11 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
-import { freePort, sleep, until, type FlowNode } from "../helpers";
-import { startNodeRed, type NodeRedProcess } from "../node-red-process";
+import type { FlowNode } from "../flow-fixtures";
+import { sleep, until } from "../helpers";
+import type { NodeRedProcess } from "../node-red-process";
+import { ackAt, attackFlow, canaryNodes, eventNode, logLines, nodeRedWith } from "./attack-flow";
 import {
-  canaryNodes,
   closeRawConnections,
-  logLines,
   rawWebSocket,
   startCanary,
   type Canary,
@@ -21,43 +21,11 @@ const MB = 1024 * 1024;
 const ATTACKERS = 30;
 
 function flow(ioPort: number): FlowNode[] {
-  return [
-    { id: "tab", type: "tab", label: "attack" },
-    {
-      id: "srv",
-      type: "socket-io-server",
-      listen: "port",
-      port: ioPort,
-      path: "/socket.io",
-      corsOrigins: "*",
-      maxHttpBufferSize: MAX_BUFFER,
-    },
-    {
-      id: "on",
-      type: "socket-io-on",
-      z: "tab",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      listenFor: "event",
-      event: "ev",
-      wires: [["ack"]],
-    },
-    {
-      id: "ack",
-      type: "socket-io-emit",
-      z: "tab",
-      x: 300,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      target: "ack",
-      event: "",
-      wires: [],
-    },
+  return attackFlow("attack", ioPort, { maxHttpBufferSize: MAX_BUFFER }, [
+    eventNode("ev", ["ack"]),
+    ackAt("ack", "tab", 300, 100),
     ...canaryNodes("srv"),
-  ];
+  ]);
 }
 
 /** The first frame of a BINARY_EVENT "ev" announcing `announced` attachments. */
@@ -138,10 +106,7 @@ describe("security: binary attachments a packet may hold", function () {
   }
 
   before(async function () {
-    ioPort = await freePort();
-    nr = await startNodeRed({ port: await freePort(), heapProbe: true });
-    await nr.deploy(flow(ioPort));
-    await until(() => nr.output().includes(`listening on port ${ioPort}`), 5000, "the Socket.IO server to listen");
+    ({ nr, ioPort } = await nodeRedWith(flow, { heapProbe: true }));
   });
 
   afterEach(async function () {

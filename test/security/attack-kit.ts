@@ -1,42 +1,8 @@
+// Clients for the security suite: a canary that measures how late a well-behaved client's answers
+// come while an attack runs, and raw Engine.IO connections. Every loop in here is bounded in count and
+// time; every target is on 127.0.0.1. The attacked flows and their Node-RED: attack-flow.ts.
 import WebSocket from "ws";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
-import type { FlowNode } from "../helpers";
-
-/**
- * Tools for the security suite: a canary client that measures how late a well-behaved client's
- * answers come while an attack runs, raw Engine.IO connections, and the flow fragment the canary needs.
- * Every loop in here is bounded in count and time; every target is on 127.0.0.1.
- */
-
-/** The nodes that answer the canary: an on node for "canary" wired to an emit node replying to the ack. */
-export function canaryNodes(server = "srv", z = "tab", namespace = "/"): FlowNode[] {
-  return [
-    {
-      id: "canary-on",
-      type: "socket-io-on",
-      z,
-      x: 100,
-      y: 300,
-      server,
-      namespace,
-      listenFor: "event",
-      event: "canary",
-      wires: [["canary-ack"]],
-    },
-    {
-      id: "canary-ack",
-      type: "socket-io-emit",
-      z,
-      x: 300,
-      y: 300,
-      server,
-      namespace,
-      target: "ack",
-      event: "",
-      wires: [],
-    },
-  ];
-}
 
 export interface CanaryReport {
   /** Answers received. */
@@ -97,8 +63,8 @@ export async function startCanary(url: string, path = "/socket.io"): Promise<Can
       socket.disconnect();
       const unanswered = asked - times.length;
       const all = [...times, ...new Array<number>(unanswered).fill(10_000)].sort((a, b) => a - b);
-      const at = (q: number): number => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? 0;
-      return { count: times.length, unanswered, p50: at(0.5), p99: at(0.99), max: all[all.length - 1] ?? 0 };
+      const rankAt = (q: number): number => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? 0;
+      return { count: times.length, unanswered, p50: rankAt(0.5), p99: rankAt(0.99), max: all[all.length - 1] ?? 0 };
     },
   };
 }
@@ -186,48 +152,4 @@ export async function sendMany(
     await new Promise((r) => setImmediate(r));
   }
   return sent;
-}
-
-/**
- * Counts what reaches a point of a flow in a real Node-RED process: `countingFunction(name)` adds one
- * to global context `name` per msg; `counterEndpoint()` serves GET /counts with every count as JSON.
- */
-export function countingFunction(id: string, name: string, then: string, z = "tab", wires: string[] = []): FlowNode {
-  const func = `global.set(${JSON.stringify(name)}, (global.get(${JSON.stringify(name)}) || 0) + 1);\n${then}`;
-  return { id, type: "function", z, x: 300, y: 100, func, outputs: 1, wires: [wires] };
-}
-
-export function counterEndpoint(z = "tab"): FlowNode[] {
-  const read = `msg.payload = {}; for (const k of global.keys()) msg.payload[k] = global.get(k); return msg;`;
-  return [
-    { id: "counts-in", type: "http in", z, x: 100, y: 500, url: "/counts", method: "get", wires: [["counts-read"]] },
-    { id: "counts-read", type: "function", z, x: 300, y: 500, func: read, outputs: 1, wires: [["counts-out"]] },
-    { id: "counts-out", type: "http response", z, x: 500, y: 500, statusCode: "", headers: {}, wires: [] },
-  ];
-}
-
-/** The counts `counterEndpoint` serves. */
-export async function counts(adminUrl: string): Promise<Record<string, number>> {
-  const res = await fetch(`${adminUrl}/counts`);
-  if (!res.ok) throw new Error(`GET /counts: ${res.status}`);
-  return (await res.json()) as Record<string, number>;
-}
-
-/** The counts, once `ready` holds for them or `ms` have passed (the caller asserts on what came). */
-export async function countsWhen(
-  adminUrl: string,
-  ready: (c: Record<string, any>) => boolean,
-  ms: number,
-): Promise<Record<string, any>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const c = await counts(adminUrl);
-    if (ready(c) || Date.now() > deadline) return c;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The lines of a Node-RED log at a level ("warn", "error") that match `pattern`. */
-export function logLines(output: string, level: string, pattern: RegExp = /./): string[] {
-  return output.split("\n").filter((line) => line.includes(`[${level}]`) && pattern.test(line));
 }

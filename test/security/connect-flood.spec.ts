@@ -1,44 +1,23 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient } from "socket.io-client";
-import { freePort, sleep, until, type FlowNode } from "../helpers";
+import { at, DECIDE, endNode, startNode, type FlowNode } from "../flow-fixtures";
+import { freePort, sleep, until } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import {
-  canaryNodes,
-  closeRawConnections,
-  counterEndpoint,
-  countingFunction,
-  counts,
-  logLines,
-  rawWebSocket,
-  sendMany,
-  startCanary,
-} from "./attack-kit";
+import { attackFlow, canaryNodes, counterEndpoint, countingFunction, counts, logLines } from "./attack-flow";
+import { closeRawConnections, rawWebSocket, sendMany, startCanary } from "./attack-kit";
 
 // Finding 4: one connection's CONNECT packets, and its token guesses, cost the flow at most one
 // middleware run at a time, and a connection that keeps being refused is closed.
 
 /** A server on its own port whose middleware counts its runs; `decide` is the rest of the function. */
 function flow(ioPort: number, decide: string, timeout = 2): FlowNode[] {
-  return [
-    { id: "tab", type: "tab", label: "attack" },
-    { id: "srv", type: "socket-io-server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*" },
-    {
-      id: "start",
-      type: "socket-io-middleware-start",
-      z: "tab",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/guarded",
-      timeout,
-      order: 0,
-      wires: [["count"]],
-    },
+  return attackFlow("attack", ioPort, {}, [
+    at("tab", 100, 100, startNode("start", ["count"], { namespace: "/guarded", timeout })),
     countingFunction("count", "runs", decide, "tab", ["end"]),
-    { id: "end", type: "socket-io-middleware-end", z: "tab", x: 500, y: 100, errMsg: "", wires: [] },
+    at("tab", 500, 100, endNode("end")),
     ...canaryNodes("srv"),
     ...counterEndpoint(),
-  ];
+  ]);
 }
 
 describe("security: connect amplification and token guessing", function () {
@@ -81,7 +60,7 @@ describe("security: connect amplification and token guessing", function () {
   });
 
   it("an app that calls connect() again while connecting is admitted once, with one middleware run", async function () {
-    await nr.deploy(flow(ioPort, "msg.payload = true; return msg;"));
+    await nr.deploy(flow(ioPort, DECIDE.admit));
     await sleep(300);
     const sloppy = ioClient(`http://127.0.0.1:${ioPort}/guarded`, {
       transports: ["websocket"],

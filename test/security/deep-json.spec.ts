@@ -1,19 +1,21 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
 import { jsonStart, nestingDepth } from "../../src/nodes/core/bounded-parser";
-import { freePort, sleep, until, type FlowNode } from "../helpers";
-import { startNodeRed, type NodeRedProcess } from "../node-red-process";
+import { at, catchNode, type FlowNode } from "../flow-fixtures";
+import { sleep, until } from "../helpers";
+import type { NodeRedProcess } from "../node-red-process";
 import {
+  ackAt,
+  attackFlow,
   canaryNodes,
-  closeRawConnections,
   counterEndpoint,
   countingFunction,
   counts,
+  eventNode,
   logLines,
-  rawWebSocket,
-  startCanary,
-  type Canary,
-} from "./attack-kit";
+  nodeRedWith,
+} from "./attack-flow";
+import { closeRawConnections, rawWebSocket, startCanary, type Canary } from "./attack-kit";
 
 // Finding 8, second half: JSON nested 10^5 deep overflowed the stack in Node-RED's deep clone of the
 // msg ("[error] ... Maximum call stack size exceeded", one per packet, seen by no Catch node). A
@@ -23,33 +25,9 @@ const ATTACKERS = 50;
 
 /** An on node for "ev" wired twice (Node-RED deep-clones the msg for the second wire) and answering the ack. */
 function flow(ioPort: number): FlowNode[] {
-  return [
-    { id: "tab", type: "tab", label: "attack" },
-    { id: "srv", type: "socket-io-server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*" },
-    {
-      id: "on",
-      type: "socket-io-on",
-      z: "tab",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      listenFor: "event",
-      event: "ev",
-      wires: [["ack", "count"]],
-    },
-    {
-      id: "ack",
-      type: "socket-io-emit",
-      z: "tab",
-      x: 300,
-      y: 60,
-      server: "srv",
-      namespace: "/",
-      target: "ack",
-      event: "",
-      wires: [],
-    },
+  return attackFlow("attack", ioPort, {}, [
+    eventNode("ev", ["ack", "count"]),
+    ackAt("ack", "tab", 300, 60),
     countingFunction("count", "events", "return msg;", "tab", ["debug"]),
     {
       id: "debug",
@@ -63,11 +41,11 @@ function flow(ioPort: number): FlowNode[] {
       complete: "true",
       wires: [],
     },
-    { id: "catch", type: "catch", z: "tab", x: 100, y: 200, scope: null, uncaught: false, wires: [["caught"]] },
+    at("tab", 100, 200, catchNode("caught")),
     countingFunction("caught", "caught", "return null;"),
     ...canaryNodes("srv"),
     ...counterEndpoint(),
-  ];
+  ]);
 }
 
 /** Arrays nested `depth` levels deep, as JSON text: "[[[]]]" for 3. */
@@ -110,10 +88,7 @@ describe("security: deeply nested JSON", function () {
   const clients: ClientSocket[] = [];
 
   before(async function () {
-    ioPort = await freePort();
-    nr = await startNodeRed({ port: await freePort() });
-    await nr.deploy(flow(ioPort));
-    await until(() => nr.output().includes(`listening on port ${ioPort}`), 5000, "the Socket.IO server to listen");
+    ({ nr, ioPort } = await nodeRedWith(flow));
   });
 
   afterEach(async function () {

@@ -1,9 +1,11 @@
 import { strict as assert } from "node:assert";
+import { NodeWebSocket } from "engine.io-client";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
+import { Decoder, Encoder, type Packet } from "socket.io-parser";
 import { RETIRED_MS } from "../../src/nodes/core/socket-handle";
-import { freePort, serverConfig, sleep, type FlowNode } from "../helpers";
-import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { counterEndpoint, counts, countsWhen, logLines } from "./attack-kit";
+import { at, endNode, functionNode, onNode, startNode, type FlowNode } from "../flow-fixtures";
+import type { NodeRedProcess } from "../node-red-process";
+import { attackFlow, counterEndpoint, countsWhen, logLines, nodeRedWith } from "./attack-flow";
 
 // Finding 3: what is kept about a client that has left, for the msgs still about it, is bounded in
 // bytes and in time and never holds its `auth`; nothing else keeps the socket or its handshake.
@@ -45,37 +47,14 @@ const ADMIT = `
   return msg;`;
 
 function flow(ioPort: number): FlowNode[] {
-  return [
-    { id: "tab", type: "tab", label: "departed" },
-    // Recovery on: Socket.IO keeps a session for each client whose transport dropped.
-    { ...serverConfig(ioPort), recovery: true, recoveryDuration: 120_000 },
+  // Recovery on: Socket.IO keeps a session for each client whose transport dropped.
+  return attackFlow("departed", ioPort, { recovery: true, recoveryDuration: 120_000 }, [
     // A middleware flow too: a socket waits in it (the hub's pending map) with its auth in msg.payload.
-    {
-      id: "start",
-      type: "socket-io-middleware-start",
-      z: "tab",
-      x: 100,
-      y: 50,
-      server: "srv",
-      namespace: "/",
-      timeout: 5,
-      order: 0,
-      wires: [["admit"]],
-    },
-    { id: "admit", type: "function", z: "tab", x: 300, y: 50, func: ADMIT, outputs: 1, wires: [["end"]] },
-    { id: "end", type: "socket-io-middleware-end", z: "tab", x: 500, y: 50, errMsg: "", wires: [] },
-    {
-      id: "on-leave",
-      type: "socket-io-on",
-      z: "tab",
-      x: 100,
-      y: 150,
-      server: "srv",
-      namespace: "/",
-      listenFor: "disconnect",
-      wires: [["read"]],
-    },
-    { id: "read", type: "function", z: "tab", x: 300, y: 150, func: READ_HANDSHAKE, outputs: 1, wires: [["later"]] },
+    at("tab", 100, 50, startNode("start", ["admit"], { timeout: 5 })),
+    at("tab", 300, 50, functionNode("admit", ADMIT, ["end"])),
+    at("tab", 500, 50, endNode("end")),
+    at("tab", 100, 150, onNode("on-leave", "disconnect", ["read"])),
+    at("tab", 300, 150, functionNode("read", READ_HANDSHAKE, ["later"])),
     {
       id: "later",
       type: "delay",
@@ -87,39 +66,34 @@ function flow(ioPort: number): FlowNode[] {
       timeoutUnits: "seconds",
       wires: [["read-later"]],
     },
-    { id: "read-later", type: "function", z: "tab", x: 700, y: 150, func: READ_LATER, outputs: 1, wires: [[]] },
+    at("tab", 700, 150, functionNode("read-later", READ_LATER, [])),
     ...counterEndpoint(),
-  ];
+  ]);
 }
+
+/** What the disconnect flow read about each probe client, by "probe-<i>" and "late-probe-<i>". */
+type Probes = Record<string, { address: string } | undefined>;
 
 // What made 1,000 cycles slow was the attack client, not the server: socket.io-client JSON-encodes
 // the 900 KB auth and ws masks every byte of it, each cycle. Here the CONNECT packet is encoded once,
 // and the WebSocket uses the all-zero masking key (valid in RFC 6455; ws skips the XOR on both ends).
 // Both classes are socket.io-client's own dependencies.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { NodeWebSocket } = require("engine.io-client") as { NodeWebSocket: new (...args: any[]) => any };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const parser = require("socket.io-parser") as {
-  Encoder: new () => { encode(packet: { data?: unknown }): unknown[] };
-  Decoder: unknown;
-};
-
 class UnmaskedWebSocket extends NodeWebSocket {
-  createSocket(uri: string, protocols: unknown, opts: Record<string, unknown>): unknown {
+  override createSocket(uri: string, protocols: string | string[] | undefined, opts: Record<string, unknown>): unknown {
     return super.createSocket(uri, protocols, { ...opts, generateMask: (mask: Buffer) => mask.fill(0) });
   }
 }
 
 let encodedConnect: unknown[] | undefined;
-class OnceEncoder extends parser.Encoder {
-  override encode(packet: { data?: unknown }): unknown[] {
+class OnceEncoder extends Encoder {
+  override encode(packet: Packet): unknown[] {
     if (packet.data !== AUTH) return super.encode(packet);
     return (encodedConnect ??= super.encode(packet));
   }
 }
 const fastClient = {
   transports: [UnmaskedWebSocket],
-  parser: { Encoder: OnceEncoder, Decoder: parser.Decoder },
+  parser: { Encoder: OnceEncoder, Decoder },
 } as unknown as Record<string, unknown>;
 
 /** Connects with the 900 KB auth and leaves: by closing the socket, or by dropping the transport (which Socket.IO keeps a session for). */
@@ -155,11 +129,9 @@ describe("security: memory kept for departed clients", function () {
   let url: string;
 
   before(async function () {
-    const ioPort = await freePort();
+    let ioPort: number;
+    ({ nr, ioPort } = await nodeRedWith(flow, { heapProbe: true }));
     url = `http://127.0.0.1:${ioPort}`;
-    nr = await startNodeRed({ port: await freePort(), heapProbe: true });
-    await nr.deploy(flow(ioPort));
-    await sleep(300);
   });
 
   after(async function () {
@@ -216,7 +188,7 @@ describe("security: memory kept for departed clients", function () {
       });
       c.disconnect();
     }
-    const seen = await countsWhen(nr.url, (c) => c["probe-2"] !== undefined, 5000);
+    const seen = await countsWhen<Probes>(nr.url, (c) => c["probe-2"] !== undefined, 5000);
     for (let i = 0; i < 3; i++) {
       const got = seen[`probe-${i}`];
       assert.ok(got, `the disconnect flow of probe-${i} ran`);
@@ -227,7 +199,7 @@ describe("security: memory kept for departed clients", function () {
       );
     }
     // Past the time the handshake is kept, the same msgs read empty headers and query.
-    const late = await countsWhen(nr.url, (c) => c["late-probe-2"] !== undefined, RETIRED_MS + 5000);
+    const late = await countsWhen<Probes>(nr.url, (c) => c["late-probe-2"] !== undefined, RETIRED_MS + 5000);
     for (let i = 0; i < 3; i++) assert.deepEqual(late[`late-probe-${i}`], { probe: null, query: null, auth: {} });
   });
 });

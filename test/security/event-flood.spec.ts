@@ -1,18 +1,19 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient } from "socket.io-client";
-import { freePort, sleep, type FlowNode } from "../helpers";
-import { startNodeRed, type NodeRedProcess } from "../node-red-process";
+import type { FlowNode } from "../flow-fixtures";
+import { sleep } from "../helpers";
+import type { NodeRedProcess } from "../node-red-process";
 import {
+  attackFlow,
   canaryNodes,
-  closeRawConnections,
   counterEndpoint,
   countingFunction,
   counts,
+  eventNode,
   logLines,
-  rawWebSocket,
-  sendMany,
-  startCanary,
-} from "./attack-kit";
+  nodeRedWith,
+} from "./attack-flow";
+import { closeRawConnections, rawWebSocket, sendMany, startCanary } from "./attack-kit";
 
 // Finding 6: with the server's event rate limit set, a client flooding events reaches the flow only
 // up to its allowance, is disconnected when far over it, and the other clients do not notice.
@@ -20,34 +21,12 @@ const RATE = 100;
 const BURST = 200;
 
 function flow(ioPort: number): FlowNode[] {
-  return [
-    { id: "tab", type: "tab", label: "flood" },
-    {
-      id: "srv",
-      type: "socket-io-server",
-      listen: "port",
-      port: ioPort,
-      path: "/socket.io",
-      corsOrigins: "*",
-      eventRate: RATE,
-      eventBurst: BURST,
-    },
-    {
-      id: "on",
-      type: "socket-io-on",
-      z: "tab",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      listenFor: "event",
-      event: "flood",
-      wires: [["count"]],
-    },
+  return attackFlow("flood", ioPort, { eventRate: RATE, eventBurst: BURST }, [
+    eventNode("flood", ["count"]),
     countingFunction("count", "flood", "return null;"),
     ...canaryNodes("srv"),
     ...counterEndpoint(),
-  ];
+  ]);
 }
 
 describe("security: event floods and the per-socket rate limit", function () {
@@ -56,10 +35,7 @@ describe("security: event floods and the per-socket rate limit", function () {
   let ioPort: number;
 
   before(async function () {
-    ioPort = await freePort();
-    nr = await startNodeRed({ port: await freePort(), heapProbe: true });
-    await nr.deploy(flow(ioPort));
-    await sleep(300);
+    ({ nr, ioPort } = await nodeRedWith(flow, { heapProbe: true }));
   });
 
   after(async function () {

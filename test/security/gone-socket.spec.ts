@@ -1,8 +1,19 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
-import { freePort, serverConfig, sleep, type FlowNode } from "../helpers";
-import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { counterEndpoint, countingFunction, counts, countsWhen, logLines } from "./attack-kit";
+import {
+  ackWait,
+  at,
+  catchNode,
+  completeNode,
+  emitNode,
+  onNode,
+  roomNode,
+  serverConfig,
+  type FlowNode,
+} from "../flow-fixtures";
+import { sleep } from "../helpers";
+import type { NodeRedProcess } from "../node-red-process";
+import { counterEndpoint, countingFunction, counts, countsWhen, logLines, nodeRedWith } from "./attack-flow";
 
 // Finding 8 (first half): a client that leaves before its room join or its emit runs (a page
 // reload) is ordinary traffic. Acting on a socket that has gone is nothing to do: no error, no log line.
@@ -13,46 +24,16 @@ const GONE = /SocketGone|no longer connected|has gone|departed/i;
 
 function flow(ioPort: number): FlowNode[] {
   const z = "tab";
+  const late = { namespace: "/late" };
+  const lateActions = ["late-join", "late-leave", "late-leave-all", "late-emit", "late-ask"];
   return [
     { id: z, type: "tab", label: "gone sockets" },
     serverConfig(ioPort),
     // The everyday flow: every new client joins the lobby and is welcomed. No Catch node: an error
     // would be logged, as a user's flow logs it.
-    {
-      id: "on-conn",
-      type: "socket-io-on",
-      z,
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      listenFor: "connection",
-      wires: [["join-lobby", "count-conn"]],
-    },
-    {
-      id: "join-lobby",
-      type: "socket-io-room",
-      z,
-      x: 300,
-      y: 100,
-      action: "join",
-      rooms: "lobby",
-      roomsType: "str",
-      wires: [["welcome", "count-joined"]],
-    },
-    {
-      id: "welcome",
-      type: "socket-io-emit",
-      z,
-      x: 500,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      target: "socket",
-      event: "welcome",
-      eventType: "str",
-      wires: [],
-    },
+    at(z, 100, 100, onNode("on-conn", "connection", ["join-lobby", "count-conn"])),
+    at(z, 300, 100, roomNode("join-lobby", "join", "lobby", ["welcome", "count-joined"])),
+    at(z, 500, 100, emitNode("welcome", "socket", "welcome")),
     countingFunction("count-conn", "connections", "return null;", z),
     countingFunction("count-joined", "joined", "return null;", z),
 
@@ -60,17 +41,7 @@ function flow(ioPort: number): FlowNode[] {
     // "/late" waits until its client has gone, then reaches a join, a leave, a leave-all, an emit and
     // an emit that waits for an answer.
     { id: "late", type: "tab", label: "late msgs" },
-    {
-      id: "on-late",
-      type: "socket-io-on",
-      z: "late",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/late",
-      listenFor: "connection",
-      wires: [["wait"]],
-    },
+    at("late", 100, 100, onNode("on-late", "connection", ["wait"], late)),
     {
       id: "wait",
       type: "delay",
@@ -80,96 +51,22 @@ function flow(ioPort: number): FlowNode[] {
       pauseType: "delay",
       timeout: "0.5",
       timeoutUnits: "seconds",
-      wires: [["late-join", "late-leave", "late-leave-all", "late-emit", "late-ask"]],
+      wires: [lateActions],
     },
-    {
-      id: "late-join",
-      type: "socket-io-room",
-      z: "late",
-      x: 500,
-      y: 60,
-      action: "join",
-      rooms: "r1",
-      roomsType: "str",
-      wires: [["late-out"]],
-    },
-    {
-      id: "late-leave",
-      type: "socket-io-room",
-      z: "late",
-      x: 500,
-      y: 100,
-      action: "leave",
-      rooms: "r1",
-      roomsType: "str",
-      wires: [["late-out"]],
-    },
-    {
-      id: "late-leave-all",
-      type: "socket-io-room",
-      z: "late",
-      x: 500,
-      y: 140,
-      action: "leaveAll",
-      rooms: "",
-      roomsType: "str",
-      wires: [["late-out"]],
-    },
-    {
-      id: "late-emit",
-      type: "socket-io-emit",
-      z: "late",
-      x: 500,
-      y: 180,
-      server: "srv",
-      namespace: "/late",
-      target: "socket",
-      event: "late",
-      eventType: "str",
-      wires: [],
-    },
-    {
-      id: "late-ask",
-      type: "socket-io-emit",
-      z: "late",
-      x: 500,
-      y: 220,
-      server: "srv",
-      namespace: "/late",
-      target: "socket",
-      event: "question",
-      eventType: "str",
-      waitAck: true,
-      ackTimeout: 1000,
-      wires: [["late-out"]],
-    },
+    at("late", 500, 60, roomNode("late-join", "join", "r1", ["late-out"])),
+    at("late", 500, 100, roomNode("late-leave", "leave", "r1", ["late-out"])),
+    at("late", 500, 140, roomNode("late-leave-all", "leaveAll", "", ["late-out"])),
+    at("late", 500, 180, emitNode("late-emit", "socket", "late", late)),
+    at("late", 500, 220, emitNode("late-ask", "socket", "question", { ...late, ...ackWait(1000, "late-out") })),
     countingFunction("late-out", "lateOut", "return null;", "late"),
-    {
-      id: "late-catch",
-      type: "catch",
-      z: "late",
-      x: 100,
-      y: 300,
-      scope: null,
-      uncaught: false,
-      wires: [["late-caught"]],
-    },
+    at("late", 100, 300, catchNode("late-caught", "late-catch")),
     countingFunction(
       "late-caught",
       "lateCaught",
       "global.set('lateError', msg.error.message + ' (' + msg.error.source.id + ')'); return null;",
       "late",
     ),
-    {
-      id: "late-complete",
-      type: "complete",
-      z: "late",
-      x: 100,
-      y: 360,
-      scope: ["late-join", "late-leave", "late-leave-all", "late-emit", "late-ask"],
-      uncaught: false,
-      wires: [["late-done"]],
-    },
+    at("late", 100, 360, completeNode(lateActions, "late-done", "late-complete")),
     countingFunction("late-done", "lateDone", "return null;", "late"),
     ...counterEndpoint(z),
   ];
@@ -202,11 +99,9 @@ describe("security: acting on a socket that has gone", function () {
   let ioUrl: string;
 
   before(async function () {
-    const ioPort = await freePort();
+    let ioPort: number;
+    ({ nr, ioPort } = await nodeRedWith(flow));
     ioUrl = `http://127.0.0.1:${ioPort}`;
-    nr = await startNodeRed({ port: await freePort() });
-    await nr.deploy(flow(ioPort));
-    await sleep(300);
   });
 
   after(async function () {

@@ -1,15 +1,10 @@
 import { strict as assert } from "node:assert";
-import { createServer, IncomingMessage, type Server as HttpServer } from "node:http";
-import { connect } from "node:net";
 import bcrypt from "bcryptjs";
-import { Server as SocketIoServer } from "socket.io";
-import WebSocket from "ws";
-import { cleanup, client, freePort, sleep, until, whenConnected, type FlowNode } from "../helpers";
-import { HttpGuard, type Middleware } from "../../src/nodes/core/http-guard";
-import { HttpMount } from "../../src/nodes/core/http-mount";
-import type { WordValues } from "../../src/nodes/core/problem";
+import { at, onEvent, type FlowNode } from "../flow-fixtures";
+import { cleanup, client, freePort, sleep, until, whenConnected } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { logLines } from "./attack-kit";
+import { ackAt, logLines } from "./attack-flow";
+import { connectResult, get, rawUpgrade, tcpUpgrade } from "./http-probes";
 
 // Finding 9: with "Use Node-RED's HTTP security" on, the Socket.IO endpoint on Node-RED's own server
 // (polling requests, socket.io.js, WebSocket upgrades) passes httpNodeAuth and httpNodeMiddleware
@@ -37,30 +32,8 @@ function flow(security: boolean | undefined): FlowNode[] {
   return [
     { id: "tab", type: "tab", label: "http security" },
     srv,
-    {
-      id: "echo-on",
-      type: "socket-io-on",
-      z: "tab",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      listenFor: "event",
-      event: "echo",
-      wires: [["echo-ack"]],
-    },
-    {
-      id: "echo-ack",
-      type: "socket-io-emit",
-      z: "tab",
-      x: 300,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      target: "ack",
-      event: "",
-      wires: [],
-    },
+    at("tab", 100, 100, onEvent("echo-on", "echo", ["echo-ack"])),
+    ackAt("echo-ack", "tab", 300, 100),
     { id: "chat-in", type: "http in", z: "tab", x: 100, y: 200, url: "/chat", method: "get", wires: [["chat-out"]] },
     { id: "chat-out", type: "http response", z: "tab", x: 300, y: 200, statusCode: "", headers: {}, wires: [] },
   ];
@@ -73,87 +46,6 @@ async function deploy(nr: NodeRedProcess, flows: FlowNode[], restarts = true): P
   const before = nr.output().split(LISTENING).length;
   await nr.deploy(flows);
   if (restarts) await until(() => nr.output().split(LISTENING).length > before, 5000, "the server to listen");
-}
-
-/** Whether a client connects, and for a refusal over polling the HTTP status it got. */
-function connectResult(
-  url: string,
-  transports: string[],
-  headers: Record<string, string> = {},
-): Promise<{ connected: boolean; status?: number }> {
-  const socket = client(url, { transports, extraHeaders: headers });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("neither connect nor connect_error within 4 s")), 4000);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.disconnect();
-      resolve({ connected: true });
-    });
-    socket.once("connect_error", (err: Error & { description?: unknown }) => {
-      clearTimeout(timer);
-      resolve({ connected: false, status: typeof err.description === "number" ? err.description : undefined });
-    });
-  });
-}
-
-/** Upgrades a raw WebSocket (the ws module): "open", or the HTTP status and headers of the refusal. */
-function rawUpgrade(
-  port: number,
-  headers: Record<string, string> = {},
-): Promise<{ open: boolean; status?: number; headers?: Record<string, unknown>; body?: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`, { headers });
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error("the upgrade got no answer within 4 s"));
-    }, 4000);
-    ws.once("open", () => {
-      clearTimeout(timer);
-      ws.terminate();
-      resolve({ open: true });
-    });
-    ws.once("unexpected-response", (req, res) => {
-      clearTimeout(timer);
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.once("end", () => {
-        req.destroy();
-        resolve({ open: false, status: res.statusCode, headers: res.headers, body });
-      });
-    });
-    ws.once("error", (err) => {
-      clearTimeout(timer);
-      if (!/Unexpected server response/.test(err.message)) reject(err);
-    });
-  });
-}
-
-/** Sends a WebSocket upgrade over plain TCP: what the server wrote, and whether it then closed the socket. */
-function tcpUpgrade(port: number, ms = 3000): Promise<{ response: string; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    let response = "";
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ response, closed: false });
-    }, ms);
-    socket.on("data", (d: Buffer) => (response += d.toString()));
-    socket.once("error", reject);
-    socket.once("close", () => {
-      clearTimeout(timer);
-      resolve({ response, closed: true });
-    });
-    socket.write(
-      "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    );
-  });
-}
-
-async function get(url: string, headers: Record<string, string> = {}): Promise<Response> {
-  const res = await fetch(url, { headers });
-  await res.arrayBuffer();
-  return res;
 }
 
 /** An echo through the flow: the client's emit comes back through the ack. */
@@ -343,84 +235,5 @@ describe("security: Node-RED's HTTP security on its own server", function () {
         "an error names the setting",
       );
     });
-  });
-});
-
-describe("security: the HTTP guard in front of a mounted Socket.IO server", function () {
-  let http: HttpServer;
-  let io: SocketIoServer;
-  let port: number;
-  const logged: Array<[code: string, values?: WordValues]> = [];
-  const log = {
-    warn: (code: string, values?: WordValues) => logged.push([code, values]),
-    error: (code: string, values?: WordValues) => logged.push([code, values]),
-  };
-
-  /** Node-RED's shape: an HTTP server whose own handler answers 404, with Socket.IO mounted behind `middleware`. */
-  async function serve(middleware: Middleware[], upgradeTimeout = 300): Promise<void> {
-    http = createServer((_req, res) => res.writeHead(404).end());
-    const point = HttpMount.of(http).mount("/socket.io", true, HttpGuard.of(middleware, log, { upgradeTimeout }));
-    io = new SocketIoServer({ path: "/socket.io" });
-    io.attach(point as unknown as HttpServer, { destroyUpgrade: false });
-    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-    port = (http.address() as { port: number }).port;
-  }
-
-  afterEach(async function () {
-    await cleanup();
-    io?.disconnectSockets(true);
-    http?.closeAllConnections();
-    await new Promise((r) => http?.close(r));
-    logged.length = 0;
-  });
-
-  it("refuses an upgrade the middleware does not decide on in time with 503, closes it, and logs once", async function () {
-    await serve([
-      (req: IncomingMessage, _res: unknown, next: () => void) => (req.headers.upgrade ? undefined : next()),
-    ]);
-    const [a, b] = await Promise.all([tcpUpgrade(port), tcpUpgrade(port)]);
-    for (const r of [a, b]) {
-      assert.match(r.response, /^HTTP\/1\.1 503 /);
-      assert.ok(r.closed, "closed");
-    }
-    const undecided = logged.filter(([code]) => code === "http.undecided");
-    assert.equal(undecided.length, 1, JSON.stringify(logged));
-    assert.deepEqual(undecided[0]![1], { count: 1, ms: 300 });
-  });
-
-  it("never admits once the middleware refused: a next() after next(err), or after answering", async function () {
-    await serve([
-      (req: IncomingMessage, res: { sendStatus(n: number): void }, next: (err?: unknown) => void) => {
-        if (req.headers["x-mode"] === "answer") res.sendStatus(403);
-        else next(Object.assign(new Error("nope"), { status: 418 }));
-        setTimeout(() => next(), 5);
-      },
-    ]);
-    assert.equal((await rawUpgrade(port, { "x-mode": "error" })).status, 418);
-    assert.equal((await rawUpgrade(port, { "x-mode": "answer" })).status, 403);
-    assert.equal(
-      (await get(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`, { "x-mode": "answer" })).status,
-      403,
-    );
-    assert.equal((await connectResult(`http://127.0.0.1:${port}`, ["polling"], { "x-mode": "error" })).status, 418);
-    await sleep(50);
-    assert.equal(io.engine.clientsCount, 0, "no Engine.IO connection was opened");
-  });
-
-  it("hands Socket.IO the request as it came: no Express prototype or fields", async function () {
-    let seen: IncomingMessage | undefined;
-    await serve([(_req: unknown, _res: unknown, next: () => void) => next()]);
-    io.engine.on("connection", (raw: { request: IncomingMessage }) => (seen = raw.request));
-    await whenConnected(client(`http://127.0.0.1:${port}`, { transports: ["websocket"] }), 3000);
-    assert.ok(seen, "connected");
-    assert.equal(Object.getPrototypeOf(seen), IncomingMessage.prototype);
-    for (const key of ["originalUrl", "baseUrl", "next", "query", "params"])
-      assert.equal(Object.hasOwn(seen!, key), false, key);
-  });
-
-  it("leaves other paths to the server's own handler", async function () {
-    await serve([(_req: unknown, res: { sendStatus(n: number): void }) => res.sendStatus(401)]);
-    assert.equal((await get(`http://127.0.0.1:${port}/socket.io.x`)).status, 404);
-    assert.equal((await get(`http://127.0.0.1:${port}/socket.io/socket.io.js`)).status, 401);
   });
 });

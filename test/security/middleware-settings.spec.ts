@@ -1,72 +1,51 @@
 import { strict as assert } from "node:assert";
-import type { Socket as ClientSocket } from "socket.io-client";
 import {
-  allNodes,
+  at,
+  DECIDE,
+  endNode,
+  functionNode,
+  onNode,
+  serverConfig,
+  startNode,
+  type FlowNode,
+  type Props,
+} from "../flow-fixtures";
+import {
   callsOn,
   cleanup,
   client,
   connected,
+  coreNodes,
   freePort,
   helper,
-  serverConfig,
-  type FlowNode,
+  load,
+  refusal,
+  warningsOf,
 } from "../helpers";
 
 // Finding 1: a middleware start node that cannot run must still guard its namespace.
-const functionNode = require("@node-red/nodes/core/function/10-function.js");
-const nodes = [...allNodes, functionNode];
-
-const CHECK_TOKEN = `msg.payload = msg.socket.handshake.auth.token === "secret"; return msg;`;
 
 /** A start node -> token check -> end node on `namespace`, with the start node's settings overridden. */
-function guarded(port: number, start: Record<string, unknown>, server: FlowNode = serverConfig(port)): FlowNode[] {
+function guarded(port: number, start: Props, server: FlowNode = serverConfig(port)): FlowNode[] {
+  const namespace = String(start.namespace ?? "/");
   return [
     { id: "tab", type: "tab", label: "security" },
     server,
-    {
-      id: "start",
-      type: "socket-io-middleware-start",
-      z: "tab",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      timeout: 10,
-      order: 0,
-      wires: [["check"]],
-      ...start,
-    },
-    { id: "check", type: "function", z: "tab", x: 300, y: 100, func: CHECK_TOKEN, outputs: 1, wires: [["end"]] },
-    { id: "end", type: "socket-io-middleware-end", z: "tab", x: 500, y: 100, errMsg: "", wires: [] },
+    at("tab", 100, 100, startNode("start", ["check"], start)),
+    at("tab", 300, 100, functionNode("check", DECIDE.tokenIsSecret, ["end"])),
+    at("tab", 500, 100, endNode("end")),
     // An on node keeps the namespace served whatever the start node does.
-    {
-      id: "on",
-      type: "socket-io-on",
-      z: "tab",
-      x: 100,
-      y: 200,
-      server: "srv",
-      namespace: String(start.namespace ?? "/").startsWith("/") ? (start.namespace ?? "/") : `/${start.namespace}`,
-      listenFor: "connection",
-      wires: [[]],
-    },
+    at(
+      "tab",
+      100,
+      200,
+      onNode("on", "connection", [], { namespace: namespace.startsWith("/") ? namespace : `/${namespace}` }),
+    ),
   ];
 }
 
-/** The connect_error of a client that must be refused; fails the test when it is admitted. */
-function refusal(c: ClientSocket, ms = 3000): Promise<Error> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`neither connect nor connect_error within ${ms} ms`)), ms);
-    c.once("connect", () => {
-      clearTimeout(timer);
-      reject(new Error("the client was admitted"));
-    });
-    c.once("connect_error", (err: Error) => {
-      clearTimeout(timer);
-      resolve(err);
-    });
-  });
-}
+/** Loads a flow with Node-RED's function node. */
+const loadFlow = (flow: FlowNode[]): Promise<void> => load(flow, [coreNodes.function]);
 
 describe("security: a middleware start node with bad settings fails closed", function () {
   afterEach(cleanup);
@@ -80,7 +59,7 @@ describe("security: a middleware start node with bad settings fails closed", fun
   for (const [what, settings, namespace] of badSettings) {
     it(`refuses every client, bad token or good, on a namespace whose start node has ${what}`, async function () {
       const port = await freePort();
-      await helper.load(nodes, guarded(port, settings));
+      await loadFlow(guarded(port, settings));
       const url = `http://127.0.0.1:${port}${namespace === "/" ? "" : namespace}`;
       const bad = await refusal(client(url, { auth: { token: "guess" } }));
       assert.match(bad.message, /middleware is misconfigured/);
@@ -95,23 +74,20 @@ describe("security: a middleware start node with bad settings fails closed", fun
   it("admits the good token again once the settings are fixed", async function () {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    await helper.load(nodes, guarded(port, { timeout: "ten" }));
+    await loadFlow(guarded(port, { timeout: "ten" }));
     await refusal(client(url, { auth: { token: "secret" } }));
     await helper.unload();
-    await helper.load(nodes, guarded(port, { timeout: 5 }));
+    await loadFlow(guarded(port, { timeout: 5 }));
     await connected(url, { auth: { token: "secret" } });
     assert.equal((await refusal(client(url, { auth: { token: "guess" } }))).message, "unauthorized");
   });
 
   it("warns at deploy when the Timeout is not shorter than the server's Connect timeout", async function () {
     const port = await freePort();
-    await helper.load(nodes, guarded(port, { timeout: 30 }, serverConfig(port, { connectTimeout: 20000 })));
-    assert.deepEqual(
-      callsOn("start", "warn").map((args) => String(args[0])),
-      ["socket-io-middleware-start.warn.connectTimeout"],
-    );
+    await loadFlow(guarded(port, { timeout: 30 }, serverConfig(port, { connectTimeout: 20000 })));
+    assert.deepEqual(warningsOf("start"), ["socket-io-middleware-start.warn.connectTimeout"]);
     await cleanup();
-    await helper.load(nodes, guarded(port, { timeout: 10 }, serverConfig(port, { connectTimeout: 20000 })));
+    await loadFlow(guarded(port, { timeout: 10 }, serverConfig(port, { connectTimeout: 20000 })));
     assert.deepEqual(callsOn("start", "warn"), []);
   });
 
@@ -120,8 +96,8 @@ describe("security: a middleware start node with bad settings fails closed", fun
     // srv serves the namespace; srv2 wants the same port with another ping interval, so it is not
     // started, and the start node that uses it cannot run its flow.
     const flow = guarded(port, { server: "srv2" });
-    flow.push({ ...serverConfig(port, { pingInterval: 5000 }), id: "srv2" });
-    await helper.load(nodes, flow);
+    flow.push(serverConfig(port, { pingInterval: 5000, id: "srv2" }));
+    await loadFlow(flow);
     const url = `http://127.0.0.1:${port}`;
     assert.match((await refusal(client(url, { auth: { token: "guess" } }))).message, /middleware is misconfigured/);
     assert.match((await refusal(client(url, { auth: { token: "secret" } }))).message, /middleware is misconfigured/);

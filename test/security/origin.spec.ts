@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { request } from "node:http";
 import WebSocket from "ws";
-import { allNodes, cleanup, freePort, helper, serverConfig } from "../helpers";
+import { serverConfig } from "../flow-fixtures";
+import { cleanup, freePort, load } from "../helpers";
 
 // Finding 5: a DNS-rebinding page sends its own name in Origin and in Host. With an origin list set,
 // only the listed origins pass, over long-polling and WebSocket alike.
@@ -39,7 +40,7 @@ describe("security: origins and DNS rebinding", function () {
 
   it("with one listed origin, a page whose Origin and Host name the attacker's host is refused", async function () {
     const port = await freePort();
-    await helper.load(allNodes, [serverConfig(port, { corsOrigins: "https://app.example" })]);
+    await load([serverConfig(port, { corsOrigins: "https://app.example" })]);
     const rebinding = { Origin: `http://evil.example:${port}`, Host: `evil.example:${port}` };
     assert.equal(await pollingStatus(port, rebinding), 403);
     assert.notEqual(await webSocketOutcome(port, rebinding), "open");
@@ -52,7 +53,7 @@ describe("security: origins and DNS rebinding", function () {
 
   it("with no origin listed (same origin only), the Origin's scheme must be the request's", async function () {
     const port = await freePort();
-    await helper.load(allNodes, [serverConfig(port, { corsOrigins: "" })]);
+    await load([serverConfig(port, { corsOrigins: "" })]);
     const host = `127.0.0.1:${port}`;
     assert.equal(await pollingStatus(port, { Origin: `http://${host}`, Host: host }), 200);
     assert.equal(await webSocketOutcome(port, { Origin: `http://${host}`, Host: host }), "open");
@@ -63,13 +64,13 @@ describe("security: origins and DNS rebinding", function () {
 
   it('"null" and "file://" pass only when listed', async function () {
     const port = await freePort();
-    await helper.load(allNodes, [serverConfig(port, { corsOrigins: "https://app.example" })]);
+    await load([serverConfig(port, { corsOrigins: "https://app.example" })]);
     for (const origin of ["null", "file://"]) {
       assert.equal(await pollingStatus(port, { Origin: origin }), 403, origin);
       assert.notEqual(await webSocketOutcome(port, { Origin: origin }), "open", origin);
     }
     await cleanup();
-    await helper.load(allNodes, [serverConfig(port, { corsOrigins: "https://app.example, null, file://" })]);
+    await load([serverConfig(port, { corsOrigins: "https://app.example, null, file://" })]);
     for (const origin of ["null", "file://"]) {
       assert.equal(await pollingStatus(port, { Origin: origin }), 200, origin);
       assert.equal(await webSocketOutcome(port, { Origin: origin }), "open", origin);

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
-import { freePort, until, type FlowNode } from "../helpers";
+import { freePort, until } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { logLines } from "./attack-kit";
+import { attackFlow, legacyEvNode, logLines } from "./attack-flow";
 import { pollingSession, sessionClosed } from "./raw-polling";
 
 // Finding 7: a message over Max buffer size closes the client (1009 on WebSocket, 413 on polling);
@@ -60,30 +60,9 @@ describe("security: messages over Max buffer size", function () {
   beforeEach(async function () {
     ioPort = await freePort();
     server = `srv${++deployed}`;
-    await nr.deploy([
-      { id: "tab", type: "tab", label: "attack" },
-      {
-        id: server,
-        type: "socket-io-server",
-        listen: "port",
-        port: ioPort,
-        path: "/socket.io",
-        corsOrigins: "*",
-        maxHttpBufferSize: MAX_BUFFER,
-      },
-      {
-        id: "on",
-        type: "socket-io-on",
-        z: "tab",
-        x: 100,
-        y: 100,
-        server,
-        namespace: "/",
-        eventType: "client",
-        event: "ev",
-        wires: [[]],
-      },
-    ]);
+    await nr.deploy(
+      attackFlow("attack", ioPort, { id: server, maxHttpBufferSize: MAX_BUFFER }, [legacyEvNode(server, [])]),
+    );
     await until(() => nr.output().includes(`listening on port ${ioPort}`), 5000, "the Socket.IO server to listen");
   });
 

@@ -1,9 +1,20 @@
 import { strict as assert } from "node:assert";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
 import { DEFAULT_MAX_PAYLOAD_PACKETS } from "../../src/nodes/core/engine-guard";
-import { freePort, sleep, until, type FlowNode } from "../helpers";
-import { startNodeRed, type NodeRedProcess } from "../node-red-process";
-import { canaryNodes, counterEndpoint, countingFunction, counts, logLines, startCanary } from "./attack-kit";
+import type { FlowNode } from "../flow-fixtures";
+import { sleep } from "../helpers";
+import type { NodeRedProcess } from "../node-red-process";
+import {
+  attackFlow,
+  canaryNodes,
+  counterEndpoint,
+  countingFunction,
+  counts,
+  legacyEvNode,
+  logLines,
+  nodeRedWith,
+} from "./attack-flow";
+import { startCanary } from "./attack-kit";
 import { payload, pollingSession, sessionClosed, type PollingSession } from "./raw-polling";
 
 // Finding 6: one polling request carries at most 1,000 packets. A payload over that is refused before
@@ -18,25 +29,12 @@ const MB = 1024 * 1024;
 const event = (i: number): string => `42["ev",${i}]`;
 
 function flow(ioPort: number): FlowNode[] {
-  return [
-    { id: "tab", type: "tab", label: "attack" },
-    { id: "srv", type: "socket-io-server", listen: "port", port: ioPort, path: "/socket.io", corsOrigins: "*" },
-    {
-      id: "on",
-      type: "socket-io-on",
-      z: "tab",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      eventType: "client",
-      event: "ev",
-      wires: [["count"]],
-    },
+  return attackFlow("attack", ioPort, {}, [
+    legacyEvNode("srv", ["count"]),
     countingFunction("count", "ev", "return null;"),
     ...canaryNodes("srv"),
     ...counterEndpoint(),
-  ];
+  ]);
 }
 
 /** A polling session that has joined namespace "/". */
@@ -69,10 +67,7 @@ describe("security: packets per polling request", function () {
   const capWarnings = (): string[] => logLines(nr.output(), "warn", new RegExp(`more than ${CAP} packets`));
 
   before(async function () {
-    ioPort = await freePort();
-    nr = await startNodeRed({ port: await freePort(), heapProbe: true });
-    await nr.deploy(flow(ioPort));
-    await until(() => nr.output().includes(`listening on port ${ioPort}`), 5000, "the Socket.IO server to listen");
+    ({ nr, ioPort } = await nodeRedWith(flow, { heapProbe: true }));
   });
 
   afterEach(function () {

@@ -1,23 +1,21 @@
 import { strict as assert } from "node:assert";
 import type { Socket as ClientSocket } from "socket.io-client";
 import {
-  allNodes,
-  cleanup,
-  client,
-  collect,
-  freePort,
-  helper,
-  next,
+  at,
+  endNode,
+  emitNode,
+  functionNode,
+  helperNode,
+  onNode,
   serverConfig,
-  sleep,
-  until,
+  startNode,
   type FlowNode,
-} from "../helpers";
+  type Props,
+} from "../flow-fixtures";
+import { cleanup, client, collect, coreNodes, freePort, helper, load, next, sleep, until } from "../helpers";
 import { closeRawConnections, rawWebSocket } from "./attack-kit";
 
 // Finding 2: connection-state recovery must not be a way around the middleware, nor replayable.
-const functionNode = require("@node-red/nodes/core/function/10-function.js");
-const nodes = [...allNodes, functionNode];
 
 // Admits the token "secret" unless the flow has revoked it since (global context "revoked").
 const CHECK = `
@@ -26,51 +24,22 @@ const CHECK = `
   msg.payload = token === "secret" && !revoked.includes(token);
   return msg;`;
 
-function flow(port: number, server: Record<string, unknown> = {}): FlowNode[] {
+function flow(port: number, server: Props = {}): FlowNode[] {
   return [
     { id: "tab", type: "tab", label: "recovery" },
     serverConfig(port, { recovery: true, recoveryDuration: 60_000, ...server }),
-    {
-      id: "start",
-      type: "socket-io-middleware-start",
-      z: "tab",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      timeout: 5,
-      order: 0,
-      wires: [["check", "seen"]],
-    },
-    { id: "check", type: "function", z: "tab", x: 300, y: 100, func: CHECK, outputs: 1, wires: [["end"]] },
-    { id: "end", type: "socket-io-middleware-end", z: "tab", x: 500, y: 100, errMsg: "", wires: [] },
-    { id: "seen", type: "helper", z: "tab", x: 300, y: 150 },
+    at("tab", 100, 100, startNode("start", ["check", "seen"], { timeout: 5 })),
+    at("tab", 300, 100, functionNode("check", CHECK, ["end"])),
+    at("tab", 500, 100, endNode("end")),
+    at("tab", 300, 150, helperNode("seen")),
     // Every new connection is sent "welcome", so the client has an offset to recover from.
-    {
-      id: "on",
-      type: "socket-io-on",
-      z: "tab",
-      x: 100,
-      y: 200,
-      server: "srv",
-      namespace: "/",
-      listenFor: "connection",
-      wires: [["welcome"]],
-    },
-    {
-      id: "welcome",
-      type: "socket-io-emit",
-      z: "tab",
-      x: 300,
-      y: 200,
-      server: "srv",
-      namespace: "/",
-      target: "socket",
-      event: "welcome",
-      wires: [],
-    },
+    at("tab", 100, 200, onNode("on", "connection", ["welcome"])),
+    at("tab", 300, 200, emitNode("welcome", "socket", "welcome")),
   ];
 }
+
+/** Loads a flow with Node-RED's function node. */
+const loadFlow = (nodes: FlowNode[]): Promise<void> => load(nodes, [coreNodes.function]);
 
 /** The session a socket.io client would present when it reconnects. */
 function sessionOf(c: ClientSocket): { pid: string; offset: string } {
@@ -99,7 +68,7 @@ describe("security: connection-state recovery and the middleware", function () {
 
   it("a recovered connection goes through the middleware, with msg.recovered true", async function () {
     const port = await freePort();
-    await helper.load(nodes, flow(port));
+    await loadFlow(flow(port));
     const seen = collect("seen");
     const c = await welcomed(`http://127.0.0.1:${port}`);
     const id = c.id;
@@ -114,7 +83,7 @@ describe("security: connection-state recovery and the middleware", function () {
 
   it("a client whose token has been revoked cannot recover its session", async function () {
     const port = await freePort();
-    await helper.load(nodes, flow(port));
+    await loadFlow(flow(port));
     const c = await welcomed(`http://127.0.0.1:${port}`);
     helper.getNode("check").context().global.set("revoked", ["secret"]);
     dropTransport(c);
@@ -125,7 +94,7 @@ describe("security: connection-state recovery and the middleware", function () {
 
   it("a session is recovered once: presenting the same pid and offset again gets no session", async function () {
     const port = await freePort();
-    await helper.load(nodes, flow(port, { recoverySkipMiddleware: true }));
+    await loadFlow(flow(port, { recoverySkipMiddleware: true }));
     const c = await welcomed(`http://127.0.0.1:${port}`);
     const id = c.id;
     const session = sessionOf(c);
@@ -150,7 +119,7 @@ describe("security: connection-state recovery and the middleware", function () {
 
   it("two connections presenting one session at once never make two live sockets with one id", async function () {
     const port = await freePort();
-    await helper.load(nodes, flow(port, { recoverySkipMiddleware: true }));
+    await loadFlow(flow(port, { recoverySkipMiddleware: true }));
     const owner = client(`http://127.0.0.1:${port}`, { auth: { token: "secret" } });
     await next(owner, "welcome");
     const id = owner.id;

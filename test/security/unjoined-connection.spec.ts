@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
-import { freePort, sleep, until, type FlowNode } from "../helpers";
-import { startNodeRed, type NodeRedProcess } from "../node-red-process";
+import { at, DECIDE, endNode, functionNode, startNode, type FlowNode } from "../flow-fixtures";
+import { sleep, until } from "../helpers";
+import type { NodeRedProcess } from "../node-red-process";
+import { attackFlow, legacyEvNode, nodeRedWith } from "./attack-flow";
 import { closeRawConnections, rawWebSocket, type RawConnection } from "./attack-kit";
 import { pollingSession, sessionClosed } from "./raw-polling";
 
@@ -10,53 +12,12 @@ import { pollingSession, sessionClosed } from "./raw-polling";
 const CONNECT_TIMEOUT = 1000;
 
 function flow(ioPort: number): FlowNode[] {
-  return [
-    { id: "tab", type: "tab", label: "attack" },
-    {
-      id: "srv",
-      type: "socket-io-server",
-      listen: "port",
-      port: ioPort,
-      path: "/socket.io",
-      corsOrigins: "*",
-      connectTimeout: CONNECT_TIMEOUT,
-    },
-    {
-      id: "on",
-      type: "socket-io-on",
-      z: "tab",
-      x: 100,
-      y: 100,
-      server: "srv",
-      namespace: "/",
-      eventType: "client",
-      event: "ev",
-      wires: [[]],
-    },
-    {
-      id: "start",
-      type: "socket-io-middleware-start",
-      z: "tab",
-      x: 100,
-      y: 200,
-      server: "srv",
-      namespace: "/guarded",
-      timeout: 5,
-      order: 0,
-      wires: [["refuse"]],
-    },
-    {
-      id: "refuse",
-      type: "function",
-      z: "tab",
-      x: 300,
-      y: 200,
-      func: "msg.payload = false; return msg;",
-      outputs: 1,
-      wires: [["end"]],
-    },
-    { id: "end", type: "socket-io-middleware-end", z: "tab", x: 500, y: 200, errMsg: "", wires: [] },
-  ];
+  return attackFlow("attack", ioPort, { connectTimeout: CONNECT_TIMEOUT }, [
+    legacyEvNode("srv", []),
+    at("tab", 100, 200, startNode("start", ["refuse"], { namespace: "/guarded", timeout: 5 })),
+    at("tab", 300, 200, functionNode("refuse", DECIDE.refuse, ["end"])),
+    at("tab", 500, 200, endNode("end")),
+  ]);
 }
 
 /** How long after `since` the server closed `conn`, or -1 when it was still open after `ms`. */
@@ -71,10 +32,7 @@ describe("security: connections in no namespace", function () {
   let ioPort: number;
 
   before(async function () {
-    ioPort = await freePort();
-    nr = await startNodeRed({ port: await freePort() });
-    await nr.deploy(flow(ioPort));
-    await until(() => nr.output().includes(`listening on port ${ioPort}`), 5000, "the Socket.IO server to listen");
+    ({ nr, ioPort } = await nodeRedWith(flow));
   });
 
   afterEach(function () {

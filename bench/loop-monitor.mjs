@@ -1,25 +1,23 @@
 /*
- * Preloaded into a benchmarked server process (`node --require bench/loop-monitor.js`, or through
+ * Preloaded into a benchmarked server process (`node --import <its file URL>`, or through
  * NODE_OPTIONS for Node-RED). Measures the event-loop delay inside that process and writes it, with
  * the process's memory, as JSON to the file named by BENCH_LOOP_FILE: once a second, and at once on
  * SIGWINCH (a signal nobody else in the process acts on: Node-RED exits on SIGUSR2).
  *
  * A window runs from one SIGWINCH to the next. On SIGWINCH the monitor reports the window that ends,
  * then runs a full garbage collection (unless <file>.cmd says "nogc"), reads the memory, and starts
- * the next window. The load process
- * sends the signal at the start and end of what it measures and waits for `seq` to change.
+ * the next window. The load process sends the signal at the start and end of what it measures and
+ * waits for `seq` to change. (PerformanceObserver is a global of Node.js.)
  */
-"use strict";
+import fs from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 const file = process.env.BENCH_LOOP_FILE;
 // Only in the server itself, not in a child it spawns with the same environment (Node-RED runs npm).
 const main = process.env.BENCH_MAIN;
 if (file && (!main || (process.argv[1] || "").endsWith(main))) {
-  const fs = require("node:fs");
-  const v8 = require("node:v8");
-  const vm = require("node:vm");
-  const { monitorEventLoopDelay, PerformanceObserver } = require("node:perf_hooks");
-
   v8.setFlagsFromString("--expose-gc");
   const gc = vm.runInNewContext("gc");
   const ms = (ns) => Math.round(ns / 1e4) / 100;

@@ -1,18 +1,17 @@
 /*
- * Preloaded into a benchmarked server process by `run.ts --profile`: records a V8 CPU profile of the
+ * Preloaded into a benchmarked server process by `run.ts --profile` (`--import`): records a V8 CPU profile of the
  * whole process and writes it to $BENCH_CPU_PROF_DIR/<pid>.cpuprofile when the process exits.
  * (`node --cpu-prof` does the same, but Node.js refuses it in NODE_OPTIONS, which is how the
  * Node-RED process gets its preloads.)
  */
-"use strict";
+import fs from "node:fs";
+import inspector from "node:inspector";
+import path from "node:path";
 
 const dir = process.env.BENCH_CPU_PROF_DIR;
 // Only in the server itself, not in a child it spawns with the same environment (Node-RED runs npm).
 const main = process.env.BENCH_MAIN;
 if (dir && (!main || (process.argv[1] || "").endsWith(main))) {
-  const fs = require("node:fs");
-  const path = require("node:path");
-  const inspector = require("node:inspector");
   const session = new inspector.Session();
   session.connect();
   session.post("Profiler.enable");

@@ -1,0 +1,164 @@
+// The report's rows for the message scenarios: latency, throughput, clone, hops, fan-out, scale-out.
+import { median, type Sizes } from "./common";
+import { EXTRA_HOPS } from "./flows";
+import { ratio, type Figures } from "./report-figures";
+
+/** Latency: round trips one at a time, and the cost of a Node-RED hop. */
+export function latencyRows({ rows, med, has }: Figures, sizes: Sizes): void {
+  if (!(has("raw", "latency") || has("package", "latency"))) return;
+  const raw = med("raw", (r) => r.latency?.p50Us);
+  const pkg = med("package", (r) => r.latency?.p50Us);
+  const q = ratio(pkg, raw);
+  rows.push({
+    figure: `latency p50 (${sizes.latencyPings} sequential)`,
+    unit: "µs",
+    raw,
+    pkg,
+    ratio: q,
+    target: "≤ 1.25 × raw",
+    pass: q !== undefined && q <= 1.25,
+  });
+  rows.push({
+    figure: "latency p99",
+    unit: "µs",
+    raw: med("raw", (r) => r.latency?.p99Us),
+    pkg: med("package", (r) => r.latency?.p99Us),
+  });
+  if (has("package", "latency")) {
+    const perHop = med("package", (r) => r.latency?.perHopUs);
+    rows.push({
+      figure: `latency p50 with ${EXTRA_HOPS} more junction hops`,
+      unit: "µs",
+      pkg: med("package", (r) => r.latency?.hopsP50Us),
+    });
+    rows.push({ figure: "Node-RED cost per hop (p50)", unit: "µs", pkg: perHop });
+    if (raw !== undefined && pkg !== undefined && perHop !== undefined) {
+      // on → emit crosses one wire: the floor is the raw round trip plus one hop.
+      rows.push({
+        figure: "floor: raw + 1 hop (on → emit)",
+        unit: "µs",
+        pkg: raw + perHop,
+        ratio: (raw + perHop) / raw,
+      });
+      rows.push({ figure: "package cost beyond the floor", unit: "µs", pkg: pkg - raw - perHop });
+    }
+  }
+}
+
+/** Throughput: round trips with many in flight. */
+export function throughputRows({ rows, med, sum, has, cpuRows }: Figures, sizes: Sizes): void {
+  if (!(has("raw", "throughput") || has("package", "throughput"))) return;
+  const raw = med("raw", (r) => r.throughput?.perSecond);
+  const pkg = med("package", (r) => r.throughput?.perSecond);
+  const wrong = sum("raw", (r) => r.throughput?.wrong) + sum("package", (r) => r.throughput?.wrong);
+  const q = ratio(pkg, raw);
+  rows.push({
+    figure: `throughput (${sizes.throughputClients} × ${sizes.throughputInFlight} in flight)`,
+    unit: "round trips/s",
+    raw,
+    pkg,
+    ratio: q,
+    target: "≥ 0.5 × raw, 0 wrong",
+    pass: q !== undefined && q >= 0.5 && wrong === 0,
+  });
+  cpuRows("throughput", "round trip");
+  rows.push({
+    figure: "throughput wrong replies (all rounds)",
+    raw: sum("raw", (r) => r.throughput?.wrong),
+    pkg: sum("package", (r) => r.throughput?.wrong),
+    target: "0",
+    pass: wrong === 0,
+  });
+}
+
+/** Clone: throughput with a second wire from the on node. */
+export function cloneRows({ rows, values, med, has }: Figures): void {
+  if (!has("package", "clone")) return;
+  const perRound = median(
+    values("package", (r) => (r.clone && r.throughput ? r.clone.perSecond / r.throughput.perSecond : undefined)),
+  );
+  rows.push({
+    figure: "clone: throughput with a 2nd wire",
+    unit: "round trips/s",
+    raw: med("raw", (r) => r.clone?.perSecond),
+    pkg: med("package", (r) => r.clone?.perSecond),
+    ratio: perRound,
+    target: "≥ 0.9 × single wire",
+    pass: Number.isFinite(perRound) && perRound >= 0.9,
+  });
+  const cloneCpu = median(
+    values("package", (r) =>
+      r.clone?.serverUsPerOp && r.throughput?.serverUsPerOp
+        ? r.clone.serverUsPerOp / r.throughput.serverUsPerOp
+        : undefined,
+    ),
+  );
+  rows.push({
+    figure: "  server CPU per round trip, 2nd wire (info)",
+    unit: "µs",
+    pkg: med("package", (r) => r.clone?.serverUsPerOp),
+    ratio: cloneCpu,
+    note: "ratio: to single wire",
+  });
+}
+
+/** Hops: throughput through more junctions. */
+export function hopsRows({ rows, values, med, has }: Figures): void {
+  if (!has("package", "hops")) return;
+  // Node-RED's own CPU cost of passing a msg along one more wire, from the same load as throughput.
+  const perHop = median(
+    values("package", (r) =>
+      r.hops?.serverUsPerOp && r.throughput?.serverUsPerOp
+        ? (r.hops.serverUsPerOp - r.throughput.serverUsPerOp) / EXTRA_HOPS
+        : undefined,
+    ),
+  );
+  rows.push({
+    figure: `throughput with ${EXTRA_HOPS} more junction hops`,
+    unit: "round trips/s",
+    pkg: med("package", (r) => r.hops?.perSecond),
+    ratio: median(
+      values("package", (r) => (r.hops && r.throughput ? r.hops.perSecond / r.throughput.perSecond : undefined)),
+    ),
+    note: "ratio: to direct",
+  });
+  rows.push({ figure: "  Node-RED CPU per hop (info)", unit: "µs", pkg: perHop });
+}
+
+/** Fan-out: one event to every client in a room. */
+export function fanoutRows({ rows, med, has, cpuRows }: Figures, sizes: Sizes): void {
+  if (!(has("raw", "fanout") || has("package", "fanout"))) return;
+  const raw = med("raw", (r) => r.fanout?.perSecond);
+  const pkg = med("package", (r) => r.fanout?.perSecond);
+  const q = ratio(pkg, raw);
+  rows.push({
+    figure: `fan-out (${sizes.fanClients} clients × ${sizes.fanEvents} events)`,
+    unit: "deliveries/s",
+    raw,
+    pkg,
+    ratio: q,
+    target: "≥ 0.9 × raw",
+    pass: q !== undefined && q >= 0.9,
+  });
+  cpuRows("fanout", "delivery");
+}
+
+/** Scale-out: the fan-out over two instances on one Redis. */
+export function scaleoutRows({ rows, values, med, has }: Figures, sizes: Sizes): void {
+  if (!has("package", "scaleout")) return;
+  const q = median(values("package", (r) => r.scaleout?.ratio));
+  rows.push({
+    figure: `scale-out (${sizes.fanClients} clients × ${sizes.scaleOutEvents} events on 2 instances, Redis pub/sub)`,
+    unit: "deliveries/s",
+    pkg: med("package", (r) => r.scaleout?.perSecond),
+    ratio: q,
+    target: "≥ 0.5 × 1 instance",
+    pass: Number.isFinite(q) && q >= 0.5,
+  });
+  rows.push({
+    figure: "  the same clients on 1 instance, in-memory (info)",
+    unit: "deliveries/s",
+    pkg: med("package", (r) => r.scaleout?.singlePerSecond),
+    note: "ratio above: to this",
+  });
+}
