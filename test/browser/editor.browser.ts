@@ -12,20 +12,12 @@ import { fillIn, OLD_FLOW_ENV, OLD_FLOW_SETTINGS, oldFlows, placeholderValues } 
 import type { FlowNode } from "../flow-fixtures";
 import { freePort } from "../ports";
 import { startNodeRed, type NodeRedPackage, type NodeRedProcess } from "../node-red-process";
-import { exampleFiles, packageJson } from "../package-tools";
+import { exampleFiles, NODE_TYPES, packageJson } from "../package-tools";
 import { redisAnswers, START_REDIS, underCi } from "../redis-ping";
 import { ARTIFACTS, launchChromium } from "./chromium";
 import type { EditorNode, RedWindow } from "./editor-red";
 
 const MODULE = packageJson().name;
-const OUR_TYPES = [
-  "socket-io-server",
-  "socket-io-on",
-  "socket-io-emit",
-  "socket-io-room",
-  "socket-io-middleware-start",
-  "socket-io-middleware-end",
-];
 /** A message key the editor or the runtime did not translate. */
 const RAW_KEY = /socket-io-[\w-]+\.\w|socket-io-on\.status/;
 /** The longest status text that fits under a node. */
@@ -176,7 +168,7 @@ describe("the package in the editor (Chromium)", function () {
                 namespace: n.namespace,
               };
             });
-        }, OUR_TYPES);
+        }, NODE_TYPES);
 
       /** Clears the workspace: no flows and no config nodes, one empty tab, deployed. */
       async function clearWorkspace(): Promise<void> {
@@ -456,7 +448,7 @@ describe("the package in the editor (Chromium)", function () {
               type: n.type as string,
               label: RED.utils.getNodeLabel(n, "") as string,
             }));
-        }, OUR_TYPES);
+        }, NODE_TYPES);
 
       /** Clears, imports, checks validity, deploys and checks what the deploy shows; optionally the dialogs. */
       async function importCase(
@@ -518,7 +510,7 @@ describe("the package in the editor (Chromium)", function () {
       it("the help of every node type of ours shows in the Help sidebar, and the palette labels are translated", async function () {
         await clearWorkspace();
         noNewProblems("before the help");
-        for (const type of OUR_TYPES) {
+        for (const type of NODE_TYPES) {
           const title = await page.evaluate((t) => {
             const RED = (window as unknown as RedWindow).RED;
             RED.sidebar.help.show(t);
@@ -545,7 +537,7 @@ describe("the package in the editor (Chromium)", function () {
         const palette = await page
           .locator(".red-ui-palette-node[data-palette-type^='socket-io-'] .red-ui-palette-label")
           .allInnerTexts();
-        assert.equal(palette.length, OUR_TYPES.length - 1, `palette entries of ours: ${JSON.stringify(palette)}`);
+        assert.equal(palette.length, NODE_TYPES.length - 1, `palette entries of ours: ${JSON.stringify(palette)}`);
         for (const text of palette) assert.doesNotMatch(text, RAW_KEY, "a palette label is a message key");
       });
     });
