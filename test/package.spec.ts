@@ -132,7 +132,7 @@ describe("the npm package, as the palette manager gets it", function () {
     assert.deepEqual(stale, [], "compiled files without a source in src/ (left over from an old build)");
   });
 
-  it("installs with npm into a fresh Node-RED user dir, loads all six types without errors, serves the help of each and lists every example under Import > Examples", async function () {
+  it("installs with npm into a fresh Node-RED user dir, loads all six types without errors, serves the help of each and the shared editor script, and lists every example under Import > Examples", async function () {
     const userDir = join(work, "user");
     mkdirSync(userDir);
     writeFileSync(
@@ -185,6 +185,17 @@ describe("the npm package, as the palette manager gets it", function () {
         editor.includes(readFileSync(join(installed, helpOf(file)), "utf8")),
         `GET /nodes serves ${helpOf(file)} as the help of ${type}`,
       );
+    }
+
+    // Every script an editor file loads from the package's resources/ is served from the installed copy.
+    const scripts = new Set([...editor.matchAll(/<script src="(resources\/[^"]+)"/g)].map((m) => m[1]));
+    assert.ok(scripts.size > 0, "no editor file loads the shared script from resources/");
+    for (const src of scripts) {
+      assert.ok(src.startsWith(`resources/${pkg.name}/`), `${src} is not under resources/${pkg.name}/`);
+      const res = await fetch(`${runtime.url}/${src}`);
+      assert.equal(res.status, 200, `GET /${src}`);
+      const file = join(installed, "resources", src.slice(`resources/${pkg.name}/`.length));
+      assert.equal(await res.text(), readFileSync(file, "utf8"), `GET /${src} serves ${file}`);
     }
 
     const modules = await runtime.getJson<string[]>("/library/examples/flows/");
