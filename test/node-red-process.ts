@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import * as http from "node:http";
+import * as https from "node:https";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -50,6 +52,46 @@ export interface StartOptions {
   heapProbe?: boolean;
   /** Which Node-RED to run; default "node-red" (4.1). */
   nodeRed?: NodeRedPackage;
+  /** Node-RED on https (settings.js `https`), PEM texts; the process's own requests trust any certificate. */
+  https?: { key: string; cert: string };
+}
+
+interface Answer {
+  ok: boolean;
+  status: number;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+/** One request without keep-alive; over https any certificate is accepted (tests use self-signed ones). */
+function send(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  const lib = url.startsWith("https:") ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(
+      url,
+      { method: init.method ?? "GET", headers: init.headers, agent: false, rejectUnauthorized: false },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => {
+          const status = res.statusCode ?? 0;
+          resolve({
+            ok: status >= 200 && status < 300,
+            status,
+            text: async () => body,
+            json: async () => JSON.parse(body),
+          });
+        });
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on("error", reject);
+    req.end(init.body);
+  });
 }
 
 const HEAP_PROBE = resolve(__dirname, "heap-probe.js");
@@ -74,6 +116,7 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
     credentialSecret: false,
     logging: { console: { level: "info", metrics: false, audit: false } },
     editorTheme: { tours: false },
+    ...(opts.https ? { https: opts.https } : {}),
     ...opts.settings,
   };
   const extra = opts.settingsJs ? `, (${opts.settingsJs})` : "";
@@ -90,10 +133,10 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const url = `http://127.0.0.1:${opts.port}`;
+  const url = `${opts.https ? "https" : "http"}://127.0.0.1:${opts.port}`;
   const exited = new Promise<number>((res) => proc.once("exit", (code) => res(code ?? -1)));
 
-  const request = async (path: string, init?: RequestInit): Promise<Response> => fetch(url + path, init);
+  const request = (path: string, init?: Parameters<typeof send>[1]): Promise<Answer> => send(url + path, init);
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`node-red exited early:\n${out}`);
