@@ -29,6 +29,16 @@
     return (field.length ? field.val() : node[name]) || fallback;
   }
 
+  /** Where a Path lives on Node-RED's own server: under httpNodeRoot, where the runtime mounts it. */
+  function nodeRedPath(path) {
+    const own =
+      String(path || "")
+        .trim()
+        .replace(/\/+$/, "") || "/socket.io";
+    const root = String((RED.settings && RED.settings.httpNodeRoot) || "/").replace(/\/+$/, "");
+    return root + own;
+  }
+
   /**
    * A list the runtime gives the editor: RED.settings[name], or its property `key`. An editor
    * without it (the node module did not load there) gets an empty list.
@@ -132,6 +142,7 @@
     validNamespace: missingOr(RED.validators.regex(NAMESPACE)),
     current: current,
     runtimeList: runtimeList,
+    nodeRedPath: nodeRedPath,
     admits: admits,
     optionalTypedInput: optionalTypedInput,
     typedInput: typedInput,

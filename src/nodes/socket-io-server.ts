@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { SecureContextOptions } from "node:tls";
+import { underHttpNodeRoot } from "./core/node-red-path";
 import { wordCode } from "./core/problem";
 import { registry, ServerConflictError } from "./core/server-registry";
 import { parseServerSettings, type ServerCredentials } from "./core/server-settings";
@@ -22,13 +23,17 @@ interface TlsConfigNode extends Node {
   addTLSOptions(options: SecureContextOptions): void;
 }
 
-/** What a server without a name is called in the log: its own port, or Node-RED's server, and a path of its own. */
+/**
+ * What a server without a name is called in the log: its own port, or Node-RED's server, and a path
+ * of its own (on Node-RED's server the full one, under httpNodeRoot).
+ */
 function unnamed(RED: NodeAPI, def: ServerDef): string {
-  const base =
-    def.listen === "nodered"
-      ? RED._(`${SHARED}.unnamed.nodered`)
-      : RED._(`${SHARED}.unnamed.port`, { port: String(def.port ?? "") });
-  const path = typeof def.path === "string" ? def.path.trim() : "";
+  const onNodeRed = def.listen === "nodered";
+  const base = onNodeRed
+    ? RED._(`${SHARED}.unnamed.nodered`)
+    : RED._(`${SHARED}.unnamed.port`, { port: String(def.port ?? "") });
+  const own = typeof def.path === "string" ? def.path.trim() : "";
+  const path = onNodeRed ? underHttpNodeRoot(RED.settings.httpNodeRoot, own || "/socket.io") : own;
   return path && path !== "/socket.io" ? `${base} ${path}` : base;
 }
 
@@ -50,6 +55,8 @@ export = function (RED: NodeAPI): void {
         tlsNode.addTLSOptions(tls);
       }
       const settings = parseServerSettings(def, tls, (node.credentials ?? {}) as ServerCredentials);
+      // On Node-RED's server the Path is under httpNodeRoot, beside the http-in and websocket nodes.
+      if (settings.listen === "nodered") settings.path = underHttpNodeRoot(RED.settings.httpNodeRoot, settings.path);
       if (settings.recovery && settings.scaleOut?.adapter === "redis")
         node.warn(RED._("socket-io-server.warn.recoveryNeedsStreams"));
       node.entry = registry.acquire(node.id, settings, {

@@ -43,11 +43,12 @@ export class MountPoint extends EventEmitter {
 const mounts = new WeakMap<HttpServer, HttpMount>();
 
 /**
- * Lends a path of Node-RED's own HTTP server to one Socket.IO server at a time.
+ * Lends paths of Node-RED's own HTTP server to Socket.IO servers, one server per path, as core
+ * websocket listeners each have a path of their own.
  *
  * Attaching engine.io to a server adds `request`/`upgrade`/`close`/`listening` listeners that
  * nothing removes, so attaching on every deploy would pile them up. Instead one request and one
- * upgrade listener go on the server once per runtime, and each deploy only swaps the mount point
+ * upgrade listener go on the server once per runtime, and each deploy only swaps the mount points
  * they forward to.
  *
  * @example
@@ -57,7 +58,7 @@ const mounts = new WeakMap<HttpServer, HttpMount>();
  * mount.unmount(point);
  */
 export class HttpMount {
-  private current: MountPoint | undefined;
+  private readonly points = new Map<string, MountPoint>();
   private readonly passOn: RequestListener;
 
   private constructor(server: HttpServer) {
@@ -70,23 +71,32 @@ export class HttpMount {
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
   }
 
+  /** The mount point a URL is under; of nested paths (/a and /a/b) the longest, as routers match. */
+  private pointFor(url: string | undefined): MountPoint | undefined {
+    let found: MountPoint | undefined;
+    for (const point of this.points.values()) {
+      if (point.covers(url) && (!found || point.path.length > found.path.length)) found = point;
+    }
+    return found;
+  }
+
   private request(req: IncomingMessage, res: ServerResponse): void {
-    const point = this.current;
-    if (!point?.covers(req.url)) return this.passOn(req, res);
+    const point = this.pointFor(req.url);
+    if (!point) return this.passOn(req, res);
     if (!point.guard) return void point.emit("request", req, res);
     // A deploy may have swapped the mount point while the guard ran: the current one decides then.
     point.guard.request(req, res, () =>
-      this.current === point ? point.emit("request", req, res) : this.request(req, res),
+      this.pointFor(req.url) === point ? point.emit("request", req, res) : this.request(req, res),
     );
   }
 
   // Other upgrades (Node-RED's editor, websocket nodes) have listeners of their own.
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const point = this.current;
-    if (!point?.covers(req.url)) return;
+    const point = this.pointFor(req.url);
+    if (!point) return;
     if (!point.guard) return void point.emit("upgrade", req, socket, head);
     point.guard.upgrade(req, socket, () =>
-      this.current === point ? point.emit("upgrade", req, socket, head) : this.upgrade(req, socket, head),
+      this.pointFor(req.url) === point ? point.emit("upgrade", req, socket, head) : this.upgrade(req, socket, head),
     );
   }
 
@@ -101,18 +111,19 @@ export class HttpMount {
   }
 
   /**
-   * A new mount point for `path`, which replaces the current one.
+   * A new mount point for `path`, which replaces the one at that path, if any.
    * @param guard Node-RED's HTTP security, run first; undefined for none
    */
   mount(path: string, guard?: HttpGuard): MountPoint {
     debug("Node-RED's server: %s mounted%s", path, guard ? " behind Node-RED's HTTP security" : "");
-    this.current = new MountPoint(path, this.passOn, guard);
-    return this.current;
+    const point = new MountPoint(path, this.passOn, guard);
+    this.points.set(path, point);
+    return point;
   }
 
   unmount(point: MountPoint): void {
-    if (this.current !== point) return;
+    if (this.points.get(point.path) !== point) return;
     debug("Node-RED's server: %s unmounted", point.path);
-    this.current = undefined;
+    this.points.delete(point.path);
   }
 }

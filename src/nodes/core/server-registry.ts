@@ -6,7 +6,7 @@ import { differences, fingerprint } from "./server-fingerprint";
 import type { ServerSettings } from "./server-settings";
 
 /**
- * Raised when a config node wants a port (or Node-RED's server) that another one uses with other
+ * Raised when a config node wants a port (or a path of Node-RED's server) that another one uses with other
  * settings. `values.other` holds that config node's id: the node layer words it by the node's name.
  */
 export class ServerConflictError extends Problem {
@@ -25,7 +25,7 @@ export class ServerConflictError extends Problem {
     const values = { other, settings: labels };
     super(
       settings.listen === "port" ? "server.conflictPort" : "server.conflictNodeRed",
-      settings.listen === "port" ? { ...values, port: settings.port } : values,
+      settings.listen === "port" ? { ...values, port: settings.port } : { ...values, path: settings.path },
     );
   }
 }
@@ -38,7 +38,7 @@ export const DEFAULT_PARK_MS = 15_000;
 const nodeRedServerIds = new WeakMap<HttpServer, number>();
 let nextNodeRedServerId = 1;
 
-/** The registry key of the server these settings describe: one Server per port. */
+/** The registry key of the server these settings describe: one Server per port, or per path of Node-RED's server. */
 export function serverKey(settings: ServerSettings, nodeRedServer?: HttpServer): string {
   if (settings.listen === "port") return `port:${settings.port}`;
   if (!nodeRedServer) return "nodered:none";
@@ -47,11 +47,12 @@ export function serverKey(settings: ServerSettings, nodeRedServer?: HttpServer):
     id = nextNodeRedServerId++;
     nodeRedServerIds.set(nodeRedServer, id);
   }
-  return `nodered:${id}`;
+  return `nodered:${id}:${settings.path}`;
 }
 
 /**
- * The per-port registry: config nodes that name the same port share one Socket.IO Server.
+ * The per-port registry: config nodes that name the same port (or the same path on Node-RED's
+ * server) share one Socket.IO Server.
  *
  * A deploy stops every node before it starts the new ones. A server whose last config node stops
  * is parked rather than closed; when the new config node asks for the same settings it takes the
