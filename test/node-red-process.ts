@@ -4,6 +4,7 @@ import * as https from "node:https";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { installedPackage, matrixRedJs, MODULE, nodeBinary } from "./runtime-under-test";
 
 /** The repository root: the package under test. */
 export const PACKAGE_DIR = resolve(__dirname, "..");
@@ -12,7 +13,9 @@ export const PACKAGE_DIR = resolve(__dirname, "..");
  * (devDependency alias `node-red-3` = node-red 3.1.x).
  */
 export type NodeRedPackage = "node-red" | "node-red-3";
-const redJs = (pkg: NodeRedPackage): string => require.resolve(`${pkg}/red.js`);
+/** The red.js of a Node-RED package; the version matrix can put another Node-RED in place of the default. */
+const redJs = (pkg: NodeRedPackage): string =>
+  (pkg === "node-red" && matrixRedJs()) || require.resolve(`${pkg}/red.js`);
 
 export interface NodeRedProcess {
   url: string;
@@ -96,11 +99,14 @@ function send(
 
 const HEAP_PROBE = resolve(__dirname, "heap-probe.js");
 
-/** A fresh user dir with this package installed (linked) into its node_modules. */
+/**
+ * A fresh user dir with this package linked into its node_modules: the repository, or in the version
+ * matrix the copy installed from the packed tarball.
+ */
 export function makeUserDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "nr-socket-io-"));
   mkdirSync(join(dir, "node_modules"));
-  symlinkSync(PACKAGE_DIR, join(dir, "node_modules", "node-red-contrib-socket-io"), "dir");
+  symlinkSync(installedPackage() ?? PACKAGE_DIR, join(dir, "node_modules", MODULE), "dir");
   return dir;
 }
 
@@ -123,7 +129,7 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
   writeFileSync(settingsFile, `module.exports = Object.assign(${JSON.stringify(settings, null, 2)}${extra});\n`);
   const nodeArgs = opts.heapProbe ? ["--expose-gc", "--require", HEAP_PROBE] : [];
   const proc = spawn(
-    process.execPath,
+    nodeBinary(),
     [...nodeArgs, redJs(opts.nodeRed ?? "node-red"), "--userDir", userDir, "--settings", settingsFile],
     {
       env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false", ...opts.env },

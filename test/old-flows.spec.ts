@@ -14,6 +14,7 @@ import {
   type OldFlow,
   type SettingsCommit,
 } from "./fixtures/old-flows";
+import { authMiddleware, chatInRooms, echoAcks, namespacesWork, privateMessagesAndRooms } from "./example-clients";
 import type { FlowNode } from "./flow-fixtures";
 import {
   admission,
@@ -118,91 +119,19 @@ for (const { pkg, title } of VERSIONS)
 
     describe("the examples as commit 1ead74a shipped them", function () {
       it("chat: the room node (saved without Acts on) joins msg.socket to msg.room, and a message reaches that room only", async function () {
-        const enter = async (room: string, name: string) => {
-          const c = client(red.url, { query: { room, name } });
-          const box = { c, said: inbox(c, "chat message"), notices: inbox(c, "notice") };
-          await whenConnected(c, 5000);
-          return box;
-        };
-        const alice = await enter("a", "alice");
-        await waitHas(alice.notices, "alice joined a", "alice's join notice");
-        const bob = await enter("a", "bob");
-        await waitHas(alice.notices, "bob joined a", "bob's join notice at alice");
-        const carol = await enter("b", "carol");
-        await waitHas(carol.notices, "carol joined b", "carol's join notice");
-        alice.c.emit("chat message", "hi");
-        await until(
-          () => has(alice.said, "alice: hi") && has(bob.said, "alice: hi"),
-          3000,
-          "alice's message in room a",
-        );
-        bob.c.disconnect();
-        await waitHas(alice.notices, "bob left", "bob's leave notice");
-        await sleep(100);
-        assert.deepEqual(carol.said, []);
-        assert.ok(!has(carol.notices, "bob left"));
+        await chatInRooms(red.url);
       });
-
       it("echo: an acknowledgement is answered, and the server's question waits for the client's answer", async function () {
-        const c = client(`${red.url}/echo`);
-        c.on("question", (question: string, answer: (name: string) => void) =>
-          answer(question === "What is your name?" ? "Ada" : "?"),
-        );
-        const thanks = next(c, "thanks", 5000);
-        await whenConnected(c, 5000);
-        assert.equal(await thanks, "Thanks, Ada!");
-        const echoed = (await c.timeout(3000).emitWithAck("echo", "hello")) as { echo: unknown };
-        assert.equal(echoed.echo, "hello");
+        await echoAcks(red.url);
       });
-
       it("auth: the middleware admits the right token and refuses a wrong one with its message", async function () {
-        const good = client(`${red.url}/secure`, { auth: { token: "letmein" } });
-        const welcome = next(good, "welcome", 5000);
-        assert.deepEqual(await admission(good, 5000), { admitted: true });
-        assert.equal(await welcome, "Welcome! Your token was accepted.");
-        assert.deepEqual(await admission(client(`${red.url}/secure`, { auth: { token: "guess" } }), 5000), {
-          admitted: false,
-          message: "invalid token",
-        });
+        await authMiddleware(red.url);
       });
-
       it("private messages: to a socket id, a shout to everyone but the sender, join and leave through msg.payload rooms", async function () {
-        const enter = async () => {
-          const c = client(`${red.url}/dm`);
-          const box = { c, dms: inbox(c, "private message"), shouts: inbox(c, "shout"), rooms: inbox(c, "my rooms") };
-          await whenConnected(c, 5000);
-          return box;
-        };
-        const alice = await enter();
-        const bob = await enter();
-        alice.c.emit("private message", { to: bob.c.id, text: "psst" });
-        await until(() => bob.dms.length === 1, 3000, "the private message");
-        assert.deepEqual(bob.dms[0], { from: alice.c.id, to: bob.c.id, text: "psst" });
-        bob.c.emit("shout", "hello all");
-        await until(() => alice.shouts.length === 1, 3000, "the shout");
-        alice.c.emit("join", "lobby");
-        await until(() => alice.rooms.length === 1, 3000, "alice's rooms after join");
-        assert.deepEqual(alice.rooms[0], ["lobby"]);
-        alice.c.emit("leave", "lobby");
-        await until(() => alice.rooms.length === 2, 3000, "alice's rooms after leave");
-        assert.deepEqual(alice.rooms[1], []);
-        assert.deepEqual([alice.dms, bob.shouts], [[], []]);
+        await privateMessagesAndRooms(red.url);
       });
-
       it("namespaces: each namespace runs its own middleware, and a headline published in /admin reaches /news", async function () {
-        const reader = client(`${red.url}/news`, { auth: { name: "Ann" } });
-        const headlines = inbox(reader, "headline");
-        assert.deepEqual(await admission(reader, 5000), { admitted: true });
-        await until(() => headlines.length === 1, 3000, "the welcome headline");
-        assert.deepEqual(await admission(client(`${red.url}/admin`, { auth: { name: "Ann" } }), 5000), {
-          admitted: false,
-          message: "wrong password",
-        });
-        const editor = client(`${red.url}/admin`, { auth: { password: "admin" } });
-        assert.deepEqual(await admission(editor, 5000), { admitted: true });
-        assert.equal(await editor.timeout(3000).emitWithAck("publish", "Big news"), "published to /news");
-        await until(() => headlines.length === 2, 3000, "the published headline");
-        assert.equal(headlines[1], "Big news");
+        await namespacesWork(red.url);
       });
     });
 

@@ -1,10 +1,10 @@
 import { parse, type CallExpression } from "acorn";
 import { simple } from "acorn-walk";
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import type { SavedNode } from "./flow-fixtures";
-import { PACKAGE_DIR } from "./node-red-process";
+import { PACKAGE_DIR, type NodeRedProcess } from "./node-red-process";
 
 /** The node types the package registers, in the order package.json lists them. */
 export const NODE_TYPES = [
@@ -39,9 +39,9 @@ export function packageJson(): PackageJson {
 }
 
 /** Runs a command; resolves with its stdout, rejects with everything it printed. */
-export function run(cmd: string, args: string[], cwd: string): Promise<string> {
+export function run(cmd: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stdout}\n${stderr}`));
       else resolve(stdout);
     });
@@ -171,4 +171,50 @@ export function registerTypeCalls(script: string, visit: (args: CallExpression["
         visit(call.arguments);
     },
   });
+}
+
+/** The palette manager's own npm arguments (@node-red/registry lib/installer.js). */
+const PALETTE_NPM_ARGS = [
+  "--no-audit",
+  "--no-update-notifier",
+  "--no-fund",
+  "--save",
+  "--save-prefix=~",
+  "--omit=dev",
+  "--engine-strict",
+];
+
+/**
+ * Makes `userDir` a Node-RED user dir and installs `tarball` into it as the palette manager does
+ * (offline-first); `env` can put another Node first on the PATH, so that npm runs on it.
+ */
+export async function installLikePalette(userDir: string, tarball: string, env?: NodeJS.ProcessEnv): Promise<void> {
+  mkdirSync(userDir, { recursive: true });
+  writeFileSync(
+    join(userDir, "package.json"),
+    JSON.stringify({ name: "node-red-project", version: "0.0.1", private: true }),
+  );
+  await run(
+    "npm",
+    ["install", ...PALETTE_NPM_ARGS, "--prefer-offline", "--prefix", userDir, "--", tarball],
+    userDir,
+    env,
+  );
+}
+
+/** The examples' names, as Import > Examples lists them: `examples/01-chat-room.json` is `01-chat-room`. */
+export const exampleNames = (): string[] =>
+  exampleFiles().map((f) => f.replace(/^examples\//, "").replace(/\.json$/, ""));
+
+/** Walks the runtime's examples library for one module, as Import > Examples does: folders are strings, flows `{fn}`. */
+export async function listedExamples(red: NodeRedProcess, module: string, dir = ""): Promise<string[]> {
+  const entries = await red.getJson<Array<string | { fn: string }>>(
+    `/library/examples/flows/${module}${dir ? "/" + dir : ""}`,
+  );
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (typeof entry === "string") names.push(...(await listedExamples(red, module, posix.join(dir, entry))));
+    else names.push(posix.join(dir, entry.fn));
+  }
+  return names;
 }

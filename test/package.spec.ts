@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { freePort } from "./helpers";
@@ -8,13 +8,15 @@ import {
   editorDefinitions,
   htmlOf,
   exampleFiles,
+  exampleNames,
+  installLikePalette,
+  listedExamples,
   filesUnder,
   localRequires,
   nodeFiles,
   pack,
   packageJson,
   NODE_TYPES,
-  run,
   type Packed,
 } from "./package-tools";
 
@@ -57,20 +59,6 @@ const SHIPPABLE = [
 ];
 
 /** Example names as Node-RED lists them: path under examples/ without ".json". */
-const exampleNames = (): string[] => exampleFiles().map((f) => f.replace(/^examples\//, "").replace(/\.json$/, ""));
-
-/** Walks the runtime's examples library for one module, as Import > Examples does: folders are strings, flows `{fn}`. */
-async function listedExamples(red: NodeRedProcess, module: string, dir = ""): Promise<string[]> {
-  const entries = await red.getJson<Array<string | { fn: string }>>(
-    `/library/examples/flows/${module}${dir ? "/" + dir : ""}`,
-  );
-  const names: string[] = [];
-  for (const entry of entries) {
-    if (typeof entry === "string") names.push(...(await listedExamples(red, module, posix.join(dir, entry))));
-    else names.push(posix.join(dir, entry.fn));
-  }
-  return names;
-}
 
 describe("the npm package, as the palette manager gets it", function () {
   this.timeout(120_000);
@@ -134,26 +122,7 @@ describe("the npm package, as the palette manager gets it", function () {
 
   it("installs with npm into a fresh Node-RED user dir, loads all six types without errors, serves the help of each and the shared editor script, and lists every example under Import > Examples", async function () {
     const userDir = join(work, "user");
-    mkdirSync(userDir);
-    writeFileSync(
-      join(userDir, "package.json"),
-      JSON.stringify({ name: "node-red-project", version: "0.0.1", private: true }),
-    );
-    // The palette manager's own npm arguments (@node-red/registry lib/installer.js), offline-first.
-    const paletteArgs = [
-      "--no-audit",
-      "--no-update-notifier",
-      "--no-fund",
-      "--save",
-      "--save-prefix=~",
-      "--omit=dev",
-      "--engine-strict",
-    ];
-    await run(
-      "npm",
-      ["install", ...paletteArgs, "--prefer-offline", "--prefix", userDir, "--", packed.tarball],
-      userDir,
-    );
+    await installLikePalette(userDir, packed.tarball);
     const installed = join(userDir, "node_modules", pkg.name);
     assert.equal(realpathSync(installed), installed, "the package should be an installed copy, not a link");
     assert.ok(!existsSync(join(installed, "src")), "the installed copy has no src/");

@@ -14,6 +14,7 @@ import { freePort } from "../ports";
 import { startNodeRed, type NodeRedPackage, type NodeRedProcess } from "../node-red-process";
 import { exampleFiles, NODE_TYPES, packageJson } from "../package-tools";
 import { redisAnswers, START_REDIS, underCi } from "../redis-ping";
+import { labelVersions, runtimeLabel } from "../runtime-under-test";
 import { ARTIFACTS, launchChromium } from "./chromium";
 import type { EditorNode, RedWindow } from "./editor-red";
 
@@ -26,10 +27,19 @@ const EXAMPLES = exampleFiles().map((f) => basename(f, ".json"));
 /** The old flow that scales out through the shared Redis. */
 const NEEDS_REDIS = "settings-6b5f857";
 
-const VERSIONS: Array<{ pkg: NodeRedPackage; title: string }> = [
-  { pkg: "node-red", title: "Node-RED 4.1" },
-  { pkg: "node-red-3", title: "Node-RED 3.1" },
-];
+/** The Node-RED versions and the editor version each must report; the version matrix runs its own combination. */
+const VERSIONS: Array<{ pkg: NodeRedPackage; title: string; version: RegExp }> = runtimeLabel()
+  ? [
+      {
+        pkg: "node-red",
+        title: runtimeLabel()!,
+        version: new RegExp(`^${labelVersions(runtimeLabel()!).nodeRed.replace(".", "\\.")}\\.`),
+      },
+    ]
+  : [
+      { pkg: "node-red", title: "Node-RED 4.1", version: /^4\.1\./ },
+      { pkg: "node-red-3", title: "Node-RED 3.1", version: /^3\.1\./ },
+    ];
 
 /** What the page reports about one node of ours. */
 interface NodeReport {
@@ -94,7 +104,7 @@ describe("the package in the editor (Chromium)", function () {
         await page.goto(`${red.url}/`);
         await editorReady();
         const shown = await page.evaluate(() => (window as unknown as RedWindow).RED.settings.version as string);
-        assert.match(shown, version.pkg === "node-red-3" ? /^3\.1\./ : /^4\.1\./, "the editor's Node-RED version");
+        assert.match(shown, version.version, "the editor's Node-RED version");
       });
 
       afterEach(async function () {
@@ -104,7 +114,7 @@ describe("the package in the editor (Chromium)", function () {
           await page.screenshot({
             path: join(
               ARTIFACTS,
-              `editor-${version.pkg}-${this.currentTest.title.replace(/\W+/g, "-").slice(0, 60)}.png`,
+              `editor-${version.title.replace(/\W+/g, "-")}-${this.currentTest.title.replace(/\W+/g, "-").slice(0, 60)}.png`,
             ),
           });
           // A dialog or notification left open would fail the next test too: start it afresh.

@@ -1,0 +1,150 @@
+// The package on one combination of the version matrix (test/matrix/run.ts sets which): a real
+// `node-red` process on that Node and Node-RED, with the packed tarball installed in its user dir as
+// the palette manager installs it. The six types load, the examples are listed and deploy together
+// with no error, real clients chat, ask with acknowledgements, pass or fail the middleware, use rooms
+// and namespaces, and stay connected through full and modified-nodes deploys.
+// Outside the matrix (`npx mocha test/matrix/runtime.matrix.ts`) it runs the default runtime.
+import { strict as assert } from "node:assert";
+import { realpathSync } from "node:fs";
+import type { Socket as ClientSocket } from "socket.io-client";
+import { exampleFlows } from "../../demo/start";
+import { authMiddleware, chatInRooms, echoAcks, namespacesWork, privateMessagesAndRooms } from "../example-clients";
+import type { FlowNode } from "../flow-fixtures";
+import { client, closeClients, freePort, inbox, next, sleep, until } from "../helpers";
+import { startNodeRed, type NodeRedProcess } from "../node-red-process";
+import { exampleNames, listedExamples, NODE_TYPES, packageJson } from "../package-tools";
+import { installedPackage, labelVersions, MODULE, RUNTIME_ENV, runtimeLabel } from "../runtime-under-test";
+
+interface NodeSet {
+  module: string;
+  types: string[];
+  enabled: boolean;
+  err?: string;
+}
+
+const LABEL = runtimeLabel() ?? "the default runtime";
+/** The versions the startup log must show in the matrix. */
+const EXPECTED = runtimeLabel() === undefined ? undefined : labelVersions(runtimeLabel()!);
+
+describe(`the package on ${LABEL} (a real node-red process)`, function () {
+  this.timeout(60_000);
+  let red: NodeRedProcess;
+  /** The log's length when the examples had started; what came after is checked for errors. */
+  let deployedAt = 0;
+
+  before(async function () {
+    // In the matrix, the user dir is the one the tarball was installed into.
+    red = await startNodeRed({
+      port: await freePort(),
+      userDir: process.env[RUNTIME_ENV.installed] || undefined,
+      settings: { telemetry: { enabled: false } },
+    });
+  });
+  after(async function () {
+    closeClients();
+    await red?.stop();
+  });
+  afterEach(closeClients);
+
+  /** The log lines since the examples were deployed that are errors or warnings. */
+  const problems = (): string[] =>
+    red
+      .output()
+      .slice(deployedAt)
+      .split("\n")
+      .filter((line) => /\[(error|warn)\]/.test(line));
+
+  it("runs on the Node and Node-RED versions of the combination", function () {
+    const log = red.output();
+    const nodeRed = /Node-RED version: v(\d+\.\d+)\.\d+/.exec(log)?.[1];
+    const node = /Node\.js\s+version: v(\d+)\.\d+\.\d+/.exec(log)?.[1];
+    assert.ok(nodeRed && node, `the startup log names no versions:\n${log}`);
+    if (EXPECTED) assert.deepEqual({ nodeRed, node }, EXPECTED, `the versions ${LABEL} should run`);
+  });
+
+  it("loads the six types with no error, from the installed copy", async function () {
+    const ours = (await red.getJson<NodeSet[]>("/nodes")).filter((s) => s.module === MODULE);
+    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...NODE_TYPES].sort(), `the log:\n${red.output()}`);
+    for (const set of ours) {
+      assert.equal(set.err, undefined, `${set.types.join()} failed to load: ${JSON.stringify(set.err)}`);
+      assert.ok(set.enabled, `${set.types.join()} is not enabled`);
+    }
+    const info = await red.getJson<{ path: string; version: string }>(`/nodes/${MODULE}`);
+    assert.equal(info.version, packageJson().version);
+    const installed = installedPackage();
+    if (installed) assert.equal(realpathSync(info.path), realpathSync(installed), "loaded from the installed copy");
+  });
+
+  it("lists every example under Import > Examples", async function () {
+    assert.deepEqual((await listedExamples(red, MODULE)).sort(), exampleNames());
+  });
+
+  it("deploys the examples together, and they start with no error or warning in the log", async function () {
+    const from = red.output().length;
+    await red.deploy(exampleFlows());
+    // A deploy answers before its flows start; the server says where it listens once it does.
+    await until(() => red.output().slice(from).includes("socket.io listening on"), 10_000, "the listening line");
+    await sleep(300);
+    deployedAt = from;
+    assert.deepEqual(problems(), []);
+  });
+
+  /** A client of the examples' server on Node-RED's port. */
+  const at = (nsp: string, opts: Parameters<typeof client>[1] = {}): ClientSocket => client(red.url + nsp, opts);
+
+  async function enterChat(room: string, name: string) {
+    const c = at("/", { query: { room, name } });
+    const said = inbox<string>(c, "chat message");
+    const notices = inbox<string>(c, "notice");
+    await next(c, "connect");
+    await until(() => notices.includes(`${name} joined ${room}`), 3000, `${name}'s join notice`);
+    return { c, said, notices };
+  }
+
+  it("chat: a message reaches its room only, with join and leave notices", async function () {
+    await chatInRooms(red.url);
+  });
+  it("acknowledgements: the client's is answered, and the server's question gets the client's answer", async function () {
+    await echoAcks(red.url);
+  });
+  it("middleware: the right token is admitted, a wrong one refused with the flow's reason", async function () {
+    await authMiddleware(red.url);
+  });
+  it("rooms and private messages: a message to a socket id, a shout, a join and a leave", async function () {
+    await privateMessagesAndRooms(red.url);
+  });
+  it("namespaces: each runs its own middleware, and a headline published in /admin reaches /news", async function () {
+    await namespacesWork(red.url);
+  });
+
+  it("full and modified-nodes deploys: 0 disconnects, and the clients go on chatting", async function () {
+    const alice = await enterChat("r", "alice");
+    const bob = await enterChat("r", "bob");
+    const dm = at("/dm");
+    await next(dm, "connect");
+    let disconnects = 0;
+    for (const c of [alice.c, bob.c, dm]) c.on("disconnect", () => disconnects++);
+
+    const flows = exampleFlows() as FlowNode[];
+    const chatOn = flows.find((n) => n.type === "socket-io-on" && n.event === "chat message");
+    assert.ok(chatOn, "the chat example's on node for chat message");
+    const steps: Array<[string, "full" | "nodes"]> = [
+      ["the same flows, full deploy", "full"],
+      ["an on node renamed, modified-nodes deploy", "nodes"],
+      ["renamed back, full deploy", "full"],
+    ];
+    for (const [i, [step, type]] of steps.entries()) {
+      chatOn.name = i === 1 ? "renamed" : "";
+      const from = red.output().length;
+      await red.deploy(flows, type);
+      await until(() => /Started (modified )?(flows|nodes)/.test(red.output().slice(from)), 10_000, `${step}: started`);
+      await sleep(300);
+      const text = `after step ${i + 1}`;
+      alice.c.emit("chat message", text);
+      await until(() => bob.said.includes(`alice: ${text}`), 3000, `${step}: the chat goes on`);
+      assert.equal(disconnects, 0, `${step}: disconnects`);
+      assert.ok(dm.connected, `${step}: the /dm client is connected`);
+    }
+    assert.deepEqual(problems(), []);
+  });
+});
