@@ -13,7 +13,13 @@ export const SHARED = `${MODULE}/${SERVER}:${SERVER}`;
 /** Node-RED shows at most this much of a status; core nodes keep theirs to about 20 characters. */
 export const STATUS_MAX = 32;
 /** What a status may be filled in with, at its longest in practice. */
-export const REALISTIC: Record<string, string> = { count: "999", clients: "999 clients", namespace: "/notifications" };
+export const REALISTIC: Record<string, string> = {
+  count: "999",
+  clients: "999 clients",
+  namespace: "/notifications",
+  // fitPath() cuts a longer one to fit
+  path: "/api/socket.io",
+};
 /** Wire strings of the core: HTTP, and what engine.io and Socket.IO clients are told. */
 export const WIRE = [
   'Basic realm="Authorization Required"',

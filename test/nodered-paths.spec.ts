@@ -6,6 +6,8 @@ import { closeClients, connected, freePort, until } from "./helpers";
 import { get } from "./http-get";
 import { startNodeRed, type NodeRedProcess } from "./node-red-process";
 import { answered } from "./server-kit";
+import { StatusWatcher } from "./status-watcher";
+import { MAX_STATUS } from "../src/nodes/lib/node-status";
 
 /** A server config node on Node-RED's HTTP server at `path`, and a flow answering its "ping" with `reply`. */
 function onNodeRed(id: string, path: string, extra: Record<string, unknown> = {}, reply = "pong"): FlowNode[] {
@@ -30,12 +32,23 @@ describe("paths on Node-RED's own server (a real node-red process)", function ()
     red = undefined;
   });
 
-  it("with httpNodeRoot /api: the Path is under it for polling, WebSocket and socket.io.js, and the log says the full path", async function () {
+  it("with httpNodeRoot /api: the Path is under it for polling, WebSocket and socket.io.js, and the log and the status say the full path", async function () {
     red = await startNodeRed({ port: await freePort(), settings: { httpNodeRoot: "/api" } });
-    await red.deploy(onTab("paths", onNodeRed("root", "/socket.io", { serveClient: true })));
+    const statuses = await StatusWatcher.of(red);
+    const long = "/tenants/acme-industries/socket.io";
+    await red.deploy(
+      onTab("paths", [...onNodeRed("root", "/socket.io", { serveClient: true }), ...onNodeRed("long", long)]),
+    );
     const path = "/api/socket.io";
     await listening(red, path);
+    await statuses.waitFor("on-root", (t) => t === "/api/socket.io · 0 clients", 5000, "the on node's status");
+    // A path too long for a status is cut at its end, keeping the httpNodeRoot it starts with.
+    await statuses.waitFor("on-long", (t) => t === "/api/tenants/acme-i… · 0 clients", 5000, "a long path");
+    assert.equal(statuses.text("on-long").length, MAX_STATUS);
     await answered(await connected(red.url, { path }));
+    await statuses.waitFor("on-root", (t) => t === "/api/socket.io · 1 client", 5000, "the status with a client");
+    await answered(await connected(`${red.url}`, { path: `/api${long}` }));
+    statuses.close();
     await answered(await connected(red.url, { path, transports: ["polling"] }));
     const js = await get(`${red.url}/api/socket.io/socket.io.js`);
     assert.equal(js.status, 200);
@@ -45,11 +58,14 @@ describe("paths on Node-RED's own server (a real node-red process)", function ()
     assert.doesNotMatch(red.output(), /\[error\]/);
   });
 
-  it("without httpNodeRoot the endpoint stays at the Path itself", async function () {
+  it("without httpNodeRoot the endpoint stays at the Path itself, and the status only counts clients", async function () {
     red = await startNodeRed({ port: await freePort() });
+    const statuses = await StatusWatcher.of(red);
     await red.deploy(onTab("paths", onNodeRed("root", "/socket.io", { serveClient: true })));
     await listening(red, "/socket.io");
     await answered(await connected(red.url, { path: "/socket.io" }));
+    await statuses.waitFor("on-root", (t) => t === "1 client", 5000, "the on node's status");
+    statuses.close();
     assert.equal((await get(`${red.url}/socket.io/socket.io.js`)).status, 200);
   });
 

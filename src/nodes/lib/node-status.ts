@@ -7,6 +7,21 @@ export const failed = (text: string): NodeStatus => ({ fill: "red", shape: "ring
 // Status texts come from the locale files and stay short (about 20 characters, as core nodes'):
 // the whole story goes to the log and to the error a Catch node gets.
 
+/** The longest status text that fits under a node. */
+export const MAX_STATUS = 32;
+
+/**
+ * `words(path)` with as much of `path` as fits in MAX_STATUS characters, cut at its end: the start
+ * holds the httpNodeRoot the status is there to show. With under 4 characters of it left, `without`.
+ */
+export function fitPath(path: string, words: (path: string) => string, without: string): string {
+  const full = words(path);
+  const over = full.length - MAX_STATUS;
+  if (over <= 0) return full;
+  const keep = path.length - over - 1;
+  return keep >= 4 ? words(`${path.slice(0, keep)}…`) : without;
+}
+
 /**
  * Sets a node's status at most once per `ms`, always ending on the latest one, and never the same
  * status twice in a row: busy nodes would otherwise flood the editor with status messages.

@@ -1,9 +1,10 @@
 import type { Node, NodeAPI, NodeStatus } from "node-red";
 import type { NamespaceHub } from "../core/namespace-hub";
+import { underHttpNodeRoot } from "../core/node-red-path";
 import { kindOf } from "../core/problem";
 import type { RedisState } from "../core/redis-adapter-link";
 import type { ServerEntry } from "../core/server-entry";
-import { failed, ok, waiting, type StatusThrottle } from "./node-status";
+import { failed, fitPath, ok, waiting, type StatusThrottle } from "./node-status";
 import { failureOf, SHARED, statusText, type Failure } from "./wording";
 
 /** What a socket-io-server config node offers its flow nodes. */
@@ -74,11 +75,24 @@ const REDIS_STATUS: Record<RedisState, string> = {
  */
 export function serverStatus(RED: NodeAPI, entry: ServerEntry, clients?: string): NodeStatus {
   const redis = entry.redis;
-  if (!redis) return clients === undefined ? {} : ok(clients);
-  const key = REDIS_STATUS[redis.state];
-  const text =
-    clients === undefined ? RED._(`${SHARED}.status.${key}`) : RED._(`${SHARED}.status.${key}Clients`, { clients });
+  const key = redis && REDIS_STATUS[redis.state];
+  const word = (count: string | undefined): string => {
+    if (count === undefined) return key ? RED._(`${SHARED}.status.${key}`) : "";
+    return key ? RED._(`${SHARED}.status.${key}Clients`, { clients: count }) : count;
+  };
+  let text = word(clients);
+  // Under an httpNodeRoot, clients connect elsewhere than the Path the dialog shows: the count says where.
+  const endpoint = atNodeRoot(RED, entry);
+  if (clients !== undefined && endpoint)
+    text = fitPath(endpoint, (path) => word(RED._(`${SHARED}.status.clientsAt`, { path, clients })), text);
+  if (!redis) return text ? ok(text) : {};
   return redis.state === "connected" ? ok(text) : waiting(text);
+}
+
+/** The full path of a server on Node-RED's own server when an httpNodeRoot moves it, else undefined. */
+function atNodeRoot(RED: NodeAPI, entry: ServerEntry): string | undefined {
+  const moved = entry.settings.listen === "nodered" && underHttpNodeRoot(RED.settings.httpNodeRoot, "") !== "";
+  return moved ? entry.settings.path : undefined;
 }
 
 /** Checks a namespace setting: "/" or "/name". */
