@@ -5,14 +5,17 @@
 // and namespaces, and stay connected through full and modified-nodes deploys.
 // Outside the matrix (`npx mocha test/matrix/runtime.matrix.ts`) it runs the default runtime.
 import { strict as assert } from "node:assert";
+import bcrypt from "bcryptjs";
 import { realpathSync } from "node:fs";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { exampleFlows } from "../../demo/start";
 import { authMiddleware, chatInRooms, echoAcks, namespacesWork, privateMessagesAndRooms } from "../example-clients";
-import type { FlowNode } from "../flow-fixtures";
+import { answerNodes, onTab, type FlowNode } from "../flow-fixtures";
 import { client, closeClients, freePort, inbox, next, sleep, until } from "../helpers";
+import { get } from "../http-get";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
 import { exampleNames, listedExamples, NODE_TYPES, packageJson } from "../package-tools";
+import { answered, refused } from "../server-kit";
 import { installedPackage, labelVersions, MODULE, RUNTIME_ENV, runtimeLabel } from "../runtime-under-test";
 
 interface NodeSet {
@@ -151,5 +154,57 @@ describe(`the package on ${LABEL} (a real node-red process)`, function () {
       assert.ok(dm.connected, `${step}: the /dm client is connected`);
     }
     assert.deepEqual(problems(), []);
+  });
+});
+
+describe(`Node-RED's HTTP security on ${LABEL}: httpNodeAuth and httpNodeMiddleware on Node-RED's own express and bcryptjs`, function () {
+  this.timeout(60_000);
+  let red: NodeRedProcess;
+  const basic = (pass: string): string => `Basic ${Buffer.from(`admin:${pass}`).toString("base64")}`;
+
+  before(async function () {
+    const hash = bcrypt.hashSync("s3cret", 8);
+    red = await startNodeRed({
+      port: await freePort(),
+      settings: { telemetry: { enabled: false } },
+      // The middleware answers with Express's own res.status().send(): it must run on an Express app.
+      settingsJs: `{ httpNodeAuth: { user: "admin", pass: ${JSON.stringify(hash)} },
+        httpNodeMiddleware: (req, res, next) => req.headers["x-device"] === "no" ? res.status(403).send("no devices") : next() }`,
+    });
+    const server = {
+      id: "sec",
+      type: "socket-io-server",
+      listen: "nodered",
+      path: "/socket.io",
+      httpNodeSecurity: true,
+    };
+    await red.deploy(
+      onTab("security", [server, ...answerNodes("sec-on", "ping", "sec-emit", "pong", { server: "sec" })]),
+    );
+    await until(() => red.output().includes("socket.io listening on"), 10_000, "the listening line");
+  });
+  after(async function () {
+    closeClients();
+    await red?.stop();
+  });
+
+  it("admits the right password and refuses a wrong one, over polling and WebSocket", async function () {
+    for (const transports of [["polling"], ["websocket"]]) {
+      const good = client(red.url, { transports, extraHeaders: { authorization: basic("s3cret") } });
+      await answered(good);
+      // Refused: connect_error, not admitted (refused() throws if the client gets in).
+      await refused(red.url, { transports, extraHeaders: { authorization: basic("guess") } });
+    }
+    const page = await get(`${red.url}/socket.io/socket.io.js`, { authorization: basic("guess") });
+    assert.equal(page.status, 401);
+  });
+
+  it("runs httpNodeMiddleware, whose Express answer is the refusal", async function () {
+    const answer = await get(`${red.url}/socket.io/?EIO=4&transport=polling`, {
+      authorization: basic("s3cret"),
+      "x-device": "no",
+    });
+    assert.deepEqual([answer.status, answer.body], [403, "no devices"]);
+    assert.doesNotMatch(red.output(), /\[error\]/);
   });
 });

@@ -1,3 +1,4 @@
+import express from "express";
 import { strict as assert } from "node:assert";
 import { createServer, IncomingMessage, type Server as HttpServer } from "node:http";
 import { Server as SocketIoServer } from "socket.io";
@@ -23,7 +24,7 @@ describe("security: the HTTP guard in front of a mounted Socket.IO server", func
   /** Node-RED's shape: an HTTP server whose own handler answers 404, with Socket.IO mounted behind `middleware`. */
   async function serve(middleware: Middleware[], upgradeTimeout = 300): Promise<void> {
     http = createServer((_req, res) => res.writeHead(404).end());
-    const point = HttpMount.of(http).mount("/socket.io", HttpGuard.of(middleware, log, { upgradeTimeout }));
+    const point = HttpMount.of(http).mount("/socket.io", HttpGuard.of(express, middleware, log, { upgradeTimeout }));
     io = new SocketIoServer({ path: "/socket.io" });
     io.attach(point as unknown as HttpServer, { destroyUpgrade: false });
     await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));

@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import bcrypt from "bcryptjs";
 import type express from "express";
 import type { Middleware, Next } from "./http-guard";
 import { basicCredentials } from "./http-request-parts";
+
+/** bcryptjs's `compare`: whether a password matches a bcrypt hash. */
+export type BcryptCompare = (given: string, hash: string) => Promise<boolean>;
 
 /**
  * Node-RED's `httpNodeAuth` with `{user, pass}`, as Node-RED itself applies it: Basic authentication
@@ -11,10 +13,11 @@ import { basicCredentials } from "./http-request-parts";
  * (CORS preflights carry no credentials). The last good password is remembered, so polling requests
  * do not pay for bcrypt each time.
  *
+ * @param compare bcryptjs's `compare`, from the bcryptjs Node-RED itself uses
  * @example
- * const check = basicAuth("admin", "$2b$08$...");  // node-red admin hash-pw
+ * const check = basicAuth("admin", "$2b$08$...", bcrypt.compare);  // node-red admin hash-pw
  */
-export function basicAuth(user: string, pass: string): Middleware {
+export function basicAuth(user: string, pass: string, compare: BcryptCompare): Middleware {
   const matches: (given: string) => Promise<boolean> =
     pass.length === 32
       ? async (given) => {
@@ -22,7 +25,7 @@ export function basicAuth(user: string, pass: string): Middleware {
           const want = Buffer.from(pass);
           return hash.length === want.length && timingSafeEqual(hash, want);
         }
-      : (given) => bcrypt.compare(given, pass).catch(() => false);
+      : (given) => compare(given, pass).catch(() => false);
   let remembered: string | undefined;
   return async (req: IncomingMessage, res: express.Response, next: Next) => {
     if (req.method === "OPTIONS") return next();

@@ -1,14 +1,17 @@
 import { ServerResponse, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import express from "express";
+import type express from "express";
 import type { Logger } from "./logger";
 import { answerRefusal, messageOf, Refused, settled } from "./middleware-refusal";
 import { kindOf, Problem, Term, type WordValue } from "./problem";
 import { RateLimitedReport } from "./rate-limited-report";
 
 // Node-RED's {user, pass} form of httpNodeAuth, which the server node turns into middleware.
-export { basicAuth } from "./basic-auth";
+export { basicAuth, type BcryptCompare } from "./basic-auth";
+
+/** The express module (its default export): the guard builds its app with Node-RED's own. */
+export type Express = () => express.Express;
 
 /** What middleware calls to pass a request on (`next()`) or to refuse it (`next(err)`). */
 export type Next = (err?: unknown) => void;
@@ -80,7 +83,7 @@ export function middlewareList(value: unknown, name: string): Middleware[] {
  * HTTP response on its socket, which is then closed.
  *
  * @example
- * const guard = HttpGuard.of([basicAuth("admin", hash)], log);
+ * const guard = HttpGuard.of(express, [basicAuth("admin", hash, bcrypt.compare)], log);
  * server.on("request", (req, res) => guard.request(req, res, () => socketIo(req, res)));
  * server.on("upgrade", (req, socket, head) => guard.upgrade(req, socket, () => ws(req, socket, head)));
  */
@@ -93,10 +96,12 @@ export class HttpGuard {
   private lastFailure: WordValue = "";
 
   /**
+   * @param express the express module that runs the middleware
    * @param middleware run in this order; undefined for a guard that refuses everything (`refusing`)
    * @param reason why everything is refused, for the log
    */
   private constructor(
+    express: Express | undefined,
     middleware: Middleware[] | undefined,
     log: Logger,
     options: HttpGuardOptions,
@@ -109,7 +114,7 @@ export class HttpGuard {
         : log.error("http.cannotRun", { count, reason }),
     );
     this.timeouts = new RateLimitedReport((count) => log.warn("http.undecided", { count, ms: this.upgradeTimeout }));
-    if (!middleware) return;
+    if (!middleware || !express) return;
     const app = express();
     app.disable("x-powered-by");
     for (const fn of middleware) app.use(settled(fn));
@@ -118,11 +123,11 @@ export class HttpGuard {
   }
 
   /**
-   * A guard that runs `middleware` in order.
+   * A guard that runs `middleware` in order, on an app of `express`.
    * @throws HttpGuardError when an entry is neither a function nor an array of them
    */
-  static of(middleware: MiddlewareList, log: Logger, options: HttpGuardOptions = {}): HttpGuard {
-    return new HttpGuard(flatten(middleware, "middleware"), log, options);
+  static of(express: Express, middleware: MiddlewareList, log: Logger, options: HttpGuardOptions = {}): HttpGuard {
+    return new HttpGuard(express, flatten(middleware, "middleware"), log, options);
   }
 
   /**
@@ -130,7 +135,7 @@ export class HttpGuard {
    * @param reason why, worded by the caller (or a term of the server node's catalog)
    */
   static refusing(reason: WordValue, log: Logger, options: HttpGuardOptions = {}): HttpGuard {
-    return new HttpGuard(undefined, log, options, reason);
+    return new HttpGuard(undefined, undefined, log, options, reason);
   }
 
   /** Runs the middleware for a request; `pass` is called only when all of it called `next()`. */
