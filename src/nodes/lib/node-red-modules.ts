@@ -34,11 +34,13 @@ function* candidates(RED: NodeAPI): Generator<string> {
 
 /** The running node-red package's folder: the first candidate of its version, else the first found. */
 function nodeRedDir(RED: NodeAPI): string {
+  // node-red-node-test-helper's RED has no version(): any node-red found will do there.
+  const version = typeof RED.version === "function" ? String(RED.version()) : undefined;
   let first: string | undefined;
   for (const dir of candidates(RED)) {
     const found = nodeRedAt(dir);
     if (!found) continue;
-    if (found.version === String(RED.version())) return found.dir;
+    if (found.version === version) return found.dir;
     first ??= found.dir;
   }
   if (first) return first;
