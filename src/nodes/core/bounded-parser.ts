@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
 import type * as SocketIoParser from "socket.io-parser";
+import { addressOf, decoderConnections } from "./decoder-connections";
 import { ClosedConnections } from "./engine-guard";
+import { answerInMsgpack, WRONG_PARSER } from "./wrong-parser";
 import type { Logger } from "./logger";
 import { announcedAttachments, byteSize, jsonStart, nestingDepth } from "./packet-measures";
 import { Problem, Term } from "./problem";
@@ -37,10 +39,10 @@ export const DEFAULT_PACKET_LIMITS: Omit<PacketLimits, "maxAttachmentBytes"> = {
 };
 
 /** Why a connection was closed. */
-export type PacketRefusal = "attachments" | "bytes" | "slow" | "deep";
+export type PacketRefusal = "attachments" | "bytes" | "slow" | "deep" | "notJson" | "notMsgpack";
 
 /** Why a packet was refused: a term of the server node's catalog, with the limit it broke. */
-function refusalWhy(kind: PacketRefusal, limits: PacketLimits): Term {
+export function refusalWhy(kind: PacketRefusal, limits: PacketLimits): Term {
   switch (kind) {
     case "attachments":
       return new Term("core.packet.why.attachments", { max: limits.maxAttachments });
@@ -50,6 +52,9 @@ function refusalWhy(kind: PacketRefusal, limits: PacketLimits): Term {
       return new Term("core.packet.why.slow", { seconds: limits.attachmentTimeoutMs / 1000 });
     case "deep":
       return new Term("core.packet.why.deep", { max: limits.maxDepth });
+    case "notJson":
+    case "notMsgpack":
+      return new Term(`core.packet.why.${kind}`);
   }
 }
 
@@ -84,24 +89,21 @@ export class PacketRefusals {
   }
 }
 
-/** The part of an Engine.IO connection the decoder uses. */
-interface Connection {
-  remoteAddress?: string;
-  close(): void;
-}
-
-/** The part of an Engine.IO server the decoder uses to learn which connection it decodes for. */
-interface Engine {
-  clients?: Record<string, Connection>;
-  prependListener(event: "connection", fn: (conn: Connection) => void): unknown;
-}
-
 /** A socket.io-parser Encoder and a bounded Decoder, as Socket.IO's `parser` option takes them. */
 export interface BoundedParser {
   Encoder: typeof SocketIoParser.Encoder;
   Decoder: new () => SocketIoParser.Decoder;
   /** Writes the refusals still counted and stops counting. */
   stop(): void;
+}
+
+/** Limits as a server gives them: Max buffer size, and the defaults for the rest. */
+export type ParserLimits = Partial<PacketLimits> & Pick<PacketLimits, "maxAttachmentBytes">;
+
+/** What both bounded parsers start from: the full limits, their refusals, and the decoders' connections. */
+export function parserParts(limitsIn: ParserLimits, log: Pick<Logger, "warn">, engineOf: () => object | undefined) {
+  const limits: PacketLimits = { ...DEFAULT_PACKET_LIMITS, ...limitsIn };
+  return { limits, refusals: new PacketRefusals(limits, log), connections: decoderConnections(engineOf) };
 }
 
 /**
@@ -120,36 +122,14 @@ export interface BoundedParser {
  * parser.stop();
  */
 export function boundedParser(
-  limitsIn: Partial<PacketLimits> & Pick<PacketLimits, "maxAttachmentBytes">,
+  limitsIn: ParserLimits,
   log: Pick<Logger, "warn">,
   engineOf: () => object | undefined = () => undefined,
 ): BoundedParser {
-  const limits: PacketLimits = { ...DEFAULT_PACKET_LIMITS, ...limitsIn };
-  const refusals = new PacketRefusals(limits, log);
-  const hooked = new WeakSet<object>();
-  // Set by the engine's "connection" event just before Socket.IO's Client makes its decoder.
-  let arriving: Connection | undefined;
-
-  /** The connection a decoder being made now belongs to. */
-  function connectionNow(): Connection | undefined {
-    const engine = engineOf() as Engine | undefined;
-    if (!engine || typeof engine.prependListener !== "function") return undefined;
-    if (!hooked.has(engine)) {
-      hooked.add(engine);
-      engine.prependListener("connection", (conn) => {
-        arriving = conn;
-      });
-      // The first connection arrived before the hook: it is the newest the engine holds.
-      const all = Object.values(engine.clients ?? {});
-      return all[all.length - 1];
-    }
-    const conn = arriving;
-    arriving = undefined;
-    return conn;
-  }
+  const { limits, refusals, connections } = parserParts(limitsIn, log, engineOf);
 
   class BoundedDecoder extends parser.Decoder {
-    private readonly conn = connectionNow();
+    private readonly conn = connections.now();
     /** The unfinished binary packet: attachments announced and received, bytes, and its deadline. */
     private waiting?: { announced: number; received: number; bytes: number; timer: NodeJS.Timeout };
     private expired = false;
@@ -167,6 +147,10 @@ export function boundedParser(
       } else if (this.waiting) {
         this.waiting.bytes += byteSize(obj);
         if (this.waiting.bytes > limits.maxAttachmentBytes) this.refuse("bytes");
+      } else {
+        // Binary with no packet waiting for attachments: a msgpack client's packet.
+        answerInMsgpack(this.conn, obj, WRONG_PARSER.json);
+        this.refuse("notJson");
       }
       try {
         super.add(obj);
@@ -215,7 +199,7 @@ export function boundedParser(
     }
 
     private address(): string | undefined {
-      return this.conn?.remoteAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+      return addressOf(this.conn);
     }
   }
 

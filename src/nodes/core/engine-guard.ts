@@ -3,7 +3,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server, Socket } from "socket.io";
 import type { Logger } from "./logger";
 import { clientCount, Term, type WordValues } from "./problem";
+import { payloadPackets } from "./payload-packets";
 import { RateLimitedReport } from "./rate-limited-report";
+
+export { payloadPackets };
 
 /**
  * Packets one polling request may carry. socket.io-client sends in one POST what the app emitted
@@ -22,7 +25,6 @@ export interface EngineLimits {
 
 // engine.io's own WebSocket library names a frame over maxPayload (Max buffer size) with this code.
 const WS_TOO_BIG = "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
-const SEPARATOR = "\x1e";
 
 /** The parts of an Engine.IO transport the guard wraps; engine.io's own names. */
 interface Transport extends EventEmitter {
@@ -44,42 +46,6 @@ interface Connection extends EventEmitter {
 
 interface Engine extends EventEmitter {
   opts: { maxHttpBufferSize?: number };
-}
-
-/** Packets in a polling payload, counted up to `cap + 1` without decoding any. */
-export function payloadPackets(data: string | Buffer, protocol: number, cap: number): number {
-  if (protocol === 4) {
-    if (typeof data !== "string") return 1;
-    let n = 1;
-    for (let at = data.indexOf(SEPARATOR); at !== -1 && n <= cap; at = data.indexOf(SEPARATOR, at + 1)) n++;
-    return n;
-  }
-  return typeof data === "string" ? v3TextPackets(data, cap) : v3BinaryPackets(data, cap);
-}
-
-// Engine.IO v3 (allowEIO3): "<length>:<packet>" repeated, the length in characters.
-function v3TextPackets(data: string, cap: number): number {
-  let n = 0;
-  for (let at = 0; at < data.length && n <= cap; n++) {
-    const colon = data.indexOf(":", at);
-    if (colon === -1) break;
-    const length = Number(data.slice(at, colon));
-    if (!Number.isInteger(length) || length < 0) break;
-    at = colon + 1 + length;
-  }
-  return n;
-}
-
-// Engine.IO v3 binary: a 0/1 byte, the length as one byte per decimal digit, 255, the packet.
-function v3BinaryPackets(data: Buffer, cap: number): number {
-  let n = 0;
-  for (let at = 0; at < data.length && n <= cap; n++) {
-    let length = 0;
-    let i = at + 1;
-    for (; i < data.length && data[i] !== 255 && i - at < 20; i++) length = length * 10 + data[i]!;
-    at = i + 1 + length;
-  }
-  return n;
 }
 
 /** What the log says of a client whose address is not known. */

@@ -65,3 +65,22 @@ export function byteSize(data: unknown): number {
     return (d.data as { length: number }).length;
   return typeof d.length === "number" ? d.length : 0;
 }
+
+/**
+ * How deep arrays and objects nest in a decoded value, counted without recursion and given up once
+ * over `limit`: a msgpack packet arrives decoded, so its depth is measured on the value.
+ */
+export function valueDepth(value: unknown, limit = Infinity): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== "object" || ArrayBuffer.isView(item)) continue;
+    if (depth > max) {
+      max = depth;
+      if (max > limit) return max;
+    }
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return max;
+}

@@ -6,6 +6,7 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { Server } from "socket.io";
+import { boundedMsgpackParser } from "./bounded-msgpack-parser";
 import { boundedParser, type BoundedParser } from "./bounded-parser";
 import type { DeployGate } from "./deploy-gate";
 import { EngineGuard } from "./engine-guard";
@@ -70,7 +71,8 @@ export class ServerEntry {
     this.fingerprint = fingerprint(settings);
     if (settings.scaleOut) this.redis = new RedisAdapterLink(settings.scaleOut, context.log);
     const options = socketIoOptions(settings);
-    this.parser = boundedParser(
+    const parserOf = settings.parser === "msgpack" ? boundedMsgpackParser : boundedParser;
+    this.parser = parserOf(
       { maxAttachmentBytes: options.maxHttpBufferSize ?? settings.maxHttpBufferSize },
       context.log,
       () => this.io.engine,

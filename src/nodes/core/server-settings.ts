@@ -1,11 +1,25 @@
-import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import type { ServerOptions } from "socket.io";
+import { originAllowed } from "./origin-check";
 import { Term } from "./problem";
 import { flag, integer, parseOptionsJson, SettingsError, textOr } from "./setting-fields";
 
 // Whether two config nodes can share a server: tests import it with the parser.
 export { differences, fingerprint } from "./server-fingerprint";
+// Whether a request's Origin passes the CORS setting (tests import it with the parser).
+export { originAllowed };
+
+/** The parsers a server can speak, as the Parser setting names them. */
+export const PARSER_KINDS = ["json", "msgpack"] as const;
+export type ParserKind = (typeof PARSER_KINDS)[number];
+
+/** The Parser setting: blank (flows saved before it existed) is JSON. */
+function parserKind(raw: unknown): ParserKind {
+  const kind = raw === undefined || raw === null || raw === "" ? "json" : String(raw);
+  if (!(PARSER_KINDS as readonly string[]).includes(kind))
+    throw new SettingsError("parser", { parser: kind, choices: PARSER_KINDS.map((k) => new Term(`parser.${k}`)) });
+  return kind as ParserKind;
+}
 
 /** A socket-io-server config node's settings, checked and normalised. */
 export interface ServerSettings {
@@ -22,6 +36,16 @@ export interface ServerSettings {
   corsOrigins: "*" | string[];
   /** @default true */
   serveClient: boolean;
+  /**
+   * Accept Socket.IO v2 clients (Engine.IO protocol 3), Socket.IO's `allowEIO3`. @default false (also for
+   * flows saved before it existed)
+   */
+  allowEIO3: boolean;
+  /**
+   * The wire format: Socket.IO's default JSON parser, or socket.io-msgpack-parser for clients that use
+   * it. @default "json" (also for flows saved before it existed)
+   */
+  parser: ParserKind;
   /** @default 25000 */
   pingInterval: number;
   /** @default 20000 */
@@ -169,6 +193,8 @@ export function parseServerSettings(
     path: path.replace(/\/+$/, ""),
     corsOrigins: origins(raw.corsOrigins),
     serveClient: flag(raw.serveClient, true),
+    allowEIO3: flag(raw.allowEIO3, false),
+    parser: parserKind(raw.parser),
     pingInterval: integer(raw.pingInterval, "pingInterval", 25000, 1),
     pingTimeout: integer(raw.pingTimeout, "pingTimeout", 20000, 1),
     maxHttpBufferSize: integer(raw.maxHttpBufferSize, "maxHttpBufferSize", 1_000_000, 1),
@@ -184,38 +210,12 @@ export function parseServerSettings(
   };
 }
 
-/** The scheme a request came in on: TLS here, or what a TLS-terminating proxy says it received. */
-function schemeOf(req: IncomingMessage): string {
-  if ((req.socket as { encrypted?: boolean } | undefined)?.encrypted) return "https";
-  const forwarded = req.headers["x-forwarded-proto"];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim().toLowerCase();
-  return first === "https" ? "https" : "http";
-}
-
-/**
- * Whether a request may connect, by its Origin header. Browsers apply CORS to polling only, so the
- * same check runs in `allowRequest` for WebSocket connections too. A request without an Origin
- * (a non-browser client) is allowed. With a list, only the listed origins pass: a same-origin
- * fallback would trust the Host header, which a DNS-rebinding page controls. With an empty list
- * (same origin only) the Origin must match the Host and the scheme the request came in on.
- */
-export function originAllowed(allowed: "*" | string[], req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin || allowed === "*") return true;
-  if (allowed.length > 0) return allowed.includes(origin);
-  try {
-    const url = new URL(origin);
-    return url.host === req.headers.host && url.protocol === `${schemeOf(req)}:`;
-  } catch {
-    return false;
-  }
-}
-
 /** Socket.IO server options for these settings; the advanced options are merged last. */
 export function socketIoOptions(s: ServerSettings): Partial<ServerOptions> {
   const base: Partial<ServerOptions> = {
     path: s.path,
     serveClient: s.serveClient,
+    allowEIO3: s.allowEIO3,
     pingInterval: s.pingInterval,
     pingTimeout: s.pingTimeout,
     maxHttpBufferSize: s.maxHttpBufferSize,
