@@ -17,9 +17,10 @@ const EXAMPLES = join(ROOT, "examples");
 export const EXAMPLE_PAGES = ["/chat", "/echo", "/secure", "/dm", "/ns"];
 
 /**
- * Every example flow, merged into one flows file. The examples share one server config node (same id,
- * same settings, as the editor merges it on import): it is kept once. Any other id found twice, or
- * the shared node with different settings in two files, is an error.
+ * Every example flow, merged into one flows file. The examples with a page share one server config node
+ * (same id, same settings, as the editor merges it on import): it is kept once; the device example has
+ * a server config node of its own. Any other id found twice, or the shared node with different
+ * settings in two files, is an error.
  */
 export function exampleFlows(): Array<Record<string, unknown>> {
   const nodes = new Map<string, { file: string; node: Record<string, unknown> }>();
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
         .map((page) => url + page)
         .join("  ")}`,
     );
+    console.log(`Devices:         ${url}/devices/socket.io  (ESP32 and Python clients: docs/devices.md)`);
     console.log("Stop with Ctrl+C.\n");
   }
 }

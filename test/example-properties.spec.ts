@@ -14,6 +14,17 @@ const CORE_EDITOR_DIR = dirname(dirname(require.resolve("@node-red/nodes/core/co
 const examples = readExamples();
 /** Every example in one flow, as the demo deploys them: the shared server config node once. */
 const everything = (): SavedNode[] => exampleFlows() as SavedNode[];
+/** The device example: a server config node of its own (/devices/socket.io, v2 clients, device origins), no page. */
+const DEVICES = "06-devices.json";
+/** The examples with a page, which share one server config node. */
+const pageExamples = examples.filter((e) => e.file !== DEVICES);
+
+/** The one server config node of an example file. */
+function serverOf(file: string, flow: SavedNode[]): SavedNode {
+  const found = flow.filter((n) => n.type === "socket-io-server");
+  assert.equal(found.length, 1, `${file}: one server config node`);
+  return found[0];
+}
 
 const CORE_TYPES = [
   "tab",
@@ -26,6 +37,7 @@ const CORE_TYPES = [
   "switch",
   "debug",
   "catch",
+  "inject",
 ];
 
 /** The editor files: ours (nodes/*.html) and Node-RED's core nodes (@node-red/nodes/core/<group>/*.html). */
@@ -105,11 +117,7 @@ describe("the example flows as the editor saves them", function () {
   });
 
   it("share one global server config node, with the same id and settings in every file, and every node uses it", function () {
-    const servers = examples.map(({ file, flow }) => {
-      const found = flow.filter((n) => n.type === "socket-io-server");
-      assert.equal(found.length, 1, `${file}: one server config node`);
-      return found[0];
-    });
+    const servers = pageExamples.map(({ file, flow }) => serverOf(file, flow));
     const [shared] = servers;
     assert.equal(shared.name, "Node-RED's server");
     assert.equal(shared.listen, "nodered");
@@ -117,9 +125,9 @@ describe("the example flows as the editor saves them", function () {
     // Global, as Node-RED exports a config node that several tabs use: no tab, no position.
     for (const key of ["z", "x", "y"]) assert.ok(!(key in shared), `the server config node has ${key}`);
     servers.forEach((server, i) =>
-      assert.deepEqual(server, shared, `${examples[i].file}: the server differs from ${examples[0].file}'s`),
+      assert.deepEqual(server, shared, `${pageExamples[i].file}: the server differs from ${pageExamples[0].file}'s`),
     );
-    for (const { file, flow } of examples) {
+    for (const { file, flow } of pageExamples) {
       for (const node of flow) {
         if ("server" in node)
           assert.equal(node.server, shared.id, `${file}: ${node.type} ${node.id} uses another server`);
@@ -127,11 +135,28 @@ describe("the example flows as the editor saves them", function () {
     }
   });
 
+  it("give the device example a global server config node of its own, for v2 clients and the origins devices send, used by all its nodes", function () {
+    const shared = serverOf(pageExamples[0].file, pageExamples[0].flow);
+    const { flow } = examples.find((e) => e.file === DEVICES)!;
+    const devices = serverOf(DEVICES, flow);
+    assert.notEqual(devices.id, shared.id);
+    assert.equal(devices.listen, "nodered");
+    assert.equal(devices.path, "/devices/socket.io");
+    assert.equal(devices.allowEIO3, true, "Accept Socket.IO v2 clients: arduinoWebSockets speaks EIO=3");
+    assert.equal(devices.corsOrigins, "file://, null");
+    for (const key of ["z", "x", "y"]) assert.ok(!(key in devices), `the device server config node has ${key}`);
+    for (const node of flow) {
+      if ("server" in node)
+        assert.equal(node.server, devices.id, `${DEVICES}: ${node.type} ${node.id} uses another server`);
+    }
+  });
+
   it("serve pages that find socket.io.js and the Socket.IO endpoint relative to their own address", function () {
     const pages = examples.flatMap(({ file, flow }) =>
       flow.filter((n) => n.type === "template" && n.format === "html").map((n) => ({ file, html: String(n.template) })),
     );
-    assert.equal(pages.length, examples.length);
+    assert.equal(pages.length, pageExamples.length);
+    assert.ok(!pages.some((p) => p.file === DEVICES), "the device example serves no page");
     for (const { file, html } of pages) {
       assert.match(html, /<script src="socket\.io\/socket\.io\.js"><\/script>/, file);
       assert.doesNotMatch(html, /["']\/socket\.io/, `${file}: an absolute /socket.io path`);
@@ -145,8 +170,8 @@ describe("the example flows as the editor saves them", function () {
 });
 
 describe("the example flows", function () {
-  it("are five tabs of core nodes and ours, each with a comment, placed as the editor exports them", function () {
-    assert.equal(examples.length, 5);
+  it("are six tabs of core nodes and ours, each with a comment, placed as the editor exports them", function () {
+    assert.equal(examples.length, 6);
     for (const { file, flow } of examples) {
       const tabs = flow.filter((n) => n.type === "tab");
       assert.equal(tabs.length, 1, `${file}: one tab`);
@@ -184,8 +209,12 @@ describe("the example flows", function () {
 
   it("can be deployed together: node ids are unique across files but for the shared server, and never equal a setting's value", function () {
     const all = everything();
-    assert.equal(all.filter((n) => n.type === "socket-io-server").length, 1, "the demo deploys one server config node");
-    const ids = examples.flatMap((e) => e.flow.filter((n) => n.type !== "socket-io-server").map((n) => n.id));
+    const servers = all.filter((n) => n.type === "socket-io-server").map((n) => n.id);
+    assert.equal(servers.length, 2, "the demo deploys the shared server config node and the device example's");
+    const ids = [
+      ...servers,
+      ...examples.flatMap((e) => e.flow.filter((n) => n.type !== "socket-io-server").map((n) => n.id)),
+    ];
     assert.equal(new Set(ids).size, ids.length, "a node id appears twice");
     // Node-RED takes a string setting equal to a node id for a reference to that node.
     const values = new Set(

@@ -1,5 +1,7 @@
+// One feature's cases (each shipped example, deployed as the demo deploys them), hence over 250 lines.
 import { strict as assert } from "node:assert";
 import type { NodeModule } from "node-red-node-test-helper";
+import injectModule from "@node-red/nodes/core/common/20-inject.js";
 import { EXAMPLE_PAGES, exampleFlows } from "../demo/start";
 import type { SavedNode } from "./flow-fixtures";
 import { admission, cleanup, client, collect, coreNodes, helper, inbox, load, next, sleep, until } from "./helpers";
@@ -26,7 +28,7 @@ describe("the example flows deployed together on Node-RED's server", function ()
   };
   // The core nodes the examples use (the test helper loads catch by itself).
   const { change, comment, debug, function: fn, httpIn, switch: switchNode, template } = coreNodes;
-  const nodes = [debug, comment, fn, switchNode, change, template, httpIn, grabHttpNode];
+  const nodes = [debug, comment, fn, switchNode, change, template, httpIn, injectModule, grabHttpNode];
   let url = "";
 
   before(async function () {
@@ -40,6 +42,7 @@ describe("the example flows deployed together on Node-RED's server", function ()
   });
   afterEach(async function () {
     delete process.env.DEMO_TOKEN;
+    delete process.env.DEVICE_TOKEN;
     await cleanup();
   });
 
@@ -49,16 +52,19 @@ describe("the example flows deployed together on Node-RED's server", function ()
     /^nodes\.credentials\.unencrypted$/,
   ];
 
-  /** Loads flows and checks that nothing was logged as a warning or an error. */
-  async function deploy(flow: SavedNode[]): Promise<void> {
-    await load(flow, nodes);
-    await sleep(50);
-    const problems = (helper.log().args as Array<[{ level: number; msg: unknown }]>)
+  /** The errors and warnings logged since the flows were loaded. */
+  const problems = (): string[] =>
+    (helper.log().args as Array<[{ level: number; msg: unknown }]>)
       .map(([entry]) => entry)
       .filter((entry) => entry.level <= 30) // ERROR (20) and WARN (30)
       .map((entry) => String(entry.msg))
       .filter((msg) => !HELPER_NOISE.some((noise) => noise.test(msg)));
-    assert.deepEqual(problems, []);
+
+  /** Loads flows and checks that nothing was logged as a warning or an error. */
+  async function deploy(flow: SavedNode[]): Promise<void> {
+    await load(flow, nodes);
+    await sleep(50);
+    assert.deepEqual(problems(), []);
   }
 
   it("deploy without errors or warnings and serve their pages, which load the Socket.IO client", async function () {
@@ -234,5 +240,61 @@ describe("the example flows deployed together on Node-RED's server", function ()
     assert.equal(await editor.timeout(3000).emitWithAck("publish", "Big news"), "published to /news");
     await until(() => headlines.length === 2, 3000, "the published headline");
     assert.equal(headlines[1], "Big news");
+  });
+
+  /** A device on the device example's server: token and id in the query, the namespace "/". */
+  const device = (query: Record<string, string>) => client(url, { path: "/devices/socket.io", query });
+
+  it("devices: a token in the query admits a device into its rooms; its telemetry reaches the debug node and is acknowledged; a command reaches its room", async function () {
+    const flow = everything();
+    await deploy(flow);
+    const telemetry = collect(idOf(flow, "debug", "telemetry"));
+    const enter = async (id: string) => {
+      const c = device({ token: "device-secret", id });
+      const box = { c, commands: inbox(c, "command"), welcome: next(c, "welcome") };
+      await next(c, "connect");
+      return box;
+    };
+    const one = await enter("esp32-1");
+    const two = await enter("esp32-2");
+    assert.deepEqual(await one.welcome, { id: "esp32-1", rooms: ["devices", "device:esp32-1"] });
+    assert.deepEqual(await two.welcome, { id: "esp32-2", rooms: ["devices", "device:esp32-2"] });
+
+    assert.deepEqual(await one.c.timeout(3000).emitWithAck("telemetry", { temperature: 21.5 }), {
+      ok: true,
+      device: "esp32-1",
+    });
+    two.c.emit("telemetry", { temperature: 19 }); // no acknowledgement asked for: none is sent, no error
+    await until(() => telemetry.length === 2, 3000, "the telemetry at the debug node");
+    assert.deepEqual(
+      telemetry.map((m) => m.payload),
+      [{ temperature: 21.5 }, { temperature: 19 }],
+    );
+
+    helper.getNode(idOf(flow, "inject", "command to esp32-1")).receive({});
+    await until(() => one.commands.length === 1, 3000, "the command to esp32-1");
+    helper.getNode(idOf(flow, "inject", "command to every device")).receive({});
+    await until(() => one.commands.length === 2 && two.commands.length === 1, 3000, "the command to every device");
+    await sleep(100);
+    assert.deepEqual(one.commands, [{ led: "on" }, { blink: 3 }]);
+    assert.deepEqual(two.commands, [{ blink: 3 }]);
+    assert.deepEqual(problems(), [], "errors or warnings in the log");
+  });
+
+  it("devices: a wrong or missing token or id gets a readable connect_error; DEVICE_TOKEN replaces the default token", async function () {
+    process.env.DEVICE_TOKEN = "s3cret";
+    await deploy(everything());
+    assert.deepEqual(await admission(device({ token: "device-secret", id: "esp32-1" })), {
+      admitted: false,
+      message: "invalid token",
+    });
+    assert.deepEqual(await admission(device({ id: "esp32-1" })), {
+      admitted: false,
+      message: "no token: connect with ?token=...&id=...",
+    });
+    const noId = await admission(device({ token: "s3cret" }));
+    assert.equal(noId.admitted, false);
+    assert.match(String(noId.message), /^no id: connect with \?token=\.\.\.&id=\.\.\./);
+    assert.deepEqual(await admission(device({ token: "s3cret", id: "esp32-1" })), { admitted: true });
   });
 });
