@@ -5,7 +5,7 @@
 // the middleware flow's reason. One Node-RED for all of them: starting one per case would double the time.
 // One feature's cases (the device example end to end), hence over 250 lines.
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import { join } from "node:path";
@@ -15,10 +15,8 @@ import type { FlowNode } from "./flow-fixtures";
 import { freePort, next, sleep, until } from "./helpers";
 import { get } from "./http-get";
 import { startNodeRed, type NodeRedProcess } from "./node-red-process";
-import { underCi } from "./redis-ping";
+import { needsPythonSocketio, PYTHON, PYTHON_DIR } from "./python-kit";
 
-const PYTHON = "/usr/bin/python3";
-const PYTHON_DIR = join(__dirname, "python");
 const TOKEN = "device-secret";
 const LISTENING = "socket.io listening on Node-RED's HTTP server at /devices/socket.io\n";
 /** What the middleware flow answers a client without a token. */
@@ -55,25 +53,11 @@ function idOf(flow: FlowNode[], type: string, name: string): string {
 const sorted = (list: unknown[] = []): unknown[] =>
   [...list].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
-let warned = false;
-/** Skips the suite (fails it under CI) when /usr/bin/python3 has no python-socketio with its sync transports. */
-function needsPythonSocketio(): void {
-  before(function () {
-    const check = spawnSync(PYTHON, ["-c", "import socketio, requests, websocket"], { timeout: 10_000 });
-    if (check.status === 0) return;
-    const missing = `${PYTHON} cannot import socketio, requests and websocket (apt-get install python3-socketio python3-requests python3-websocket)`;
-    if (underCi()) throw new Error(`the device tests must run under CI, but ${missing}`);
-    if (!warned) {
-      warned = true;
-      console.log(`\n  !!!!! SKIPPING THE DEVICE TESTS: ${missing}. Under CI=true they fail instead. !!!!!\n`);
-    }
-    this.skip();
-  });
-}
-
 describe("devices: python-socketio and a Socket.IO v2 client on the device example, in a real node-red", function () {
   this.timeout(60_000);
-  needsPythonSocketio();
+  before(function () {
+    needsPythonSocketio(this, "the device tests");
+  });
   const flow = exampleFlows() as FlowNode[];
   const toEsp32 = idOf(flow, "inject", "command to esp32-1");
   const toAll = idOf(flow, "inject", "command to every device");

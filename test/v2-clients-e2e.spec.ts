@@ -1,11 +1,10 @@
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
 import { onTab, serverConfig, type FlowNode } from "./flow-fixtures";
 import { closeClients, connected, freePort, next, until } from "./helpers";
 import { startNodeRed, type NodeRedProcess } from "./node-red-process";
 import { waitListening } from "./ports";
-import { underCi } from "./redis-ping";
+import { needsPythonSocketio, PYTHON, PYTHON_DIR } from "./python-kit";
 import {
   chatNodes,
   closeV2Clients,
@@ -22,9 +21,6 @@ import {
 // deployed off and then on, a middleware flow that reads the token from the query string, and an
 // event answered back; a v2 client and Debian's python-socketio (/usr/bin/python3,
 // test/python/chat_client.py) chatting through it.
-
-const PYTHON = "/usr/bin/python3";
-const PYTHON_DIR = join(__dirname, "python");
 
 /** A server on `ioPort` whose "/" admits the query token and answers "hello" with "greeting". */
 function deviceFlow(ioPort: number, allowEIO3: boolean): FlowNode[] {
@@ -44,19 +40,6 @@ const chatFlow = (ioPort: number): FlowNode[] => [
   serverConfig(ioPort, { name: "chat", allowEIO3: true }),
   ...onTab("chat", chatNodes()),
 ];
-
-/**
- * Skips the test (fails it under CI) when /usr/bin/python3 has no python-socketio with its sync
- * transports. The same check as devices.spec.ts's.
- */
-function needsPythonSocketio(test: Mocha.Context): void {
-  const check = spawnSync(PYTHON, ["-c", "import socketio, requests, websocket"], { timeout: 10_000 });
-  if (check.status === 0) return;
-  const missing = `${PYTHON} cannot import socketio, requests and websocket (apt-get install python3-socketio python3-requests python3-websocket)`;
-  if (underCi()) throw new Error(`the python-socketio chat must run under CI, but ${missing}`);
-  console.log(`\n  !!!!! SKIPPING THE PYTHON-SOCKETIO CHAT: ${missing}. Under CI=true it fails instead. !!!!!\n`);
-  test.skip();
-}
 
 /** One JSON line of test/python/chat_client.py. */
 interface ChatLine {
@@ -165,7 +148,7 @@ describe("Socket.IO v2 clients in a real node-red process", function () {
   });
 
   it("a v2 client and a python-socketio client chat through a real node-red, both over WebSocket and both over polling: each line reaches both, its sender too", async function () {
-    needsPythonSocketio(this);
+    needsPythonSocketio(this, "the python-socketio chat");
     red = await startNodeRed({ port: await freePort() });
     const ioPort = await freePort();
     const url = `http://127.0.0.1:${ioPort}`;
@@ -188,7 +171,9 @@ describe("Socket.IO v2 clients in a real node-red process", function () {
         python.transcript(),
       );
 
-      const v2 = await v2Connected(url, { transports: [transport] }, 5000);
+      const v2 = await v2Connected(url, { transports: [transport] }, 5000).catch((err: Error) => {
+        throw new Error(`the v2 client over ${transport}: ${err.message}`);
+      });
       const v2Heard: unknown[] = [];
       v2.on("chat", (...args: never[]) => v2Heard.push(args));
       const chats = (lines: ChatLine[]) => lines.filter((l) => "event" in l);
