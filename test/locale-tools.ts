@@ -26,6 +26,8 @@ export const WIRE = [
   "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
   "text/plain; charset=utf-8",
   "origin not allowed",
+  // What the Admin UI shows for a wrong login (admin-ui's own words, admin-instrument.ts).
+  "invalid credentials",
   // The connect_error a client with the other parser gets (wrong-parser.ts).
   "this server uses the default (JSON) parser: connect without socket.io-msgpack-parser",
   "this server uses the msgpack parser: connect with socket.io-msgpack-parser as the client's parser",

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import * as http from "node:http";
-import * as https from "node:https";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { request } from "./http-get";
 import { installedPackage, matrixRedJs, MODULE, nodeBinary } from "./runtime-under-test";
 
 /** The repository root: the package under test. */
@@ -57,6 +56,11 @@ export interface StartOptions {
   nodeRed?: NodeRedPackage;
   /** Node-RED on https (settings.js `https`), PEM texts; the process's own requests trust any certificate. */
   https?: { key: string; cert: string };
+  /**
+   * A user of the settings' `adminAuth` that deploy() and getJson() log in as (the editor's password
+   * grant, scope "*"); without it they send no token.
+   */
+  login?: { username: string; password: string };
 }
 
 interface Answer {
@@ -66,35 +70,25 @@ interface Answer {
   json(): Promise<unknown>;
 }
 
-/** One request without keep-alive; over https any certificate is accepted (tests use self-signed ones). */
-function send(
+/** One request (test/http-get.ts), answered as fetch answers: ok, status, text(), json(). */
+async function send(
   url: string,
   init: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<Answer> {
-  const lib = url.startsWith("https:") ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = lib.request(
-      url,
-      { method: init.method ?? "GET", headers: init.headers, agent: false, rejectUnauthorized: false },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (body += chunk));
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          resolve({
-            ok: status >= 200 && status < 300,
-            status,
-            text: async () => body,
-            json: async () => JSON.parse(body),
-          });
-        });
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
-    req.on("error", reject);
-    req.end(init.body);
+  const { status, body } = await request(url, init);
+  return { ok: status >= 200 && status < 300, status, text: async () => body, json: async () => JSON.parse(body) };
+}
+
+/** Logs in to the admin API as the editor does (the password grant) and returns the access token. */
+async function tokenFor(url: string, login: { username: string; password: string }): Promise<string> {
+  const form = new URLSearchParams({ client_id: "node-red-editor", grant_type: "password", scope: "*", ...login });
+  const res = await send(`${url}/auth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: form.toString(),
   });
+  if (!res.ok) throw new Error(`login as ${login.username}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 const HEAP_PROBE = resolve(__dirname, "heap-probe.js");
@@ -144,10 +138,12 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
 
   const request = (path: string, init?: Parameters<typeof send>[1]): Promise<Answer> => send(url + path, init);
   const deadline = Date.now() + 30_000;
+  // Under adminAuth /settings wants a token; /auth/login answers anyone once the runtime is up.
+  const ready = opts.login ? "/auth/login" : "/settings";
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`node-red exited early:\n${out}`);
     try {
-      if ((await request("/settings")).ok) break;
+      if ((await request(ready)).ok) break;
     } catch {
       // not listening yet
     }
@@ -158,6 +154,8 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  const auth: Record<string, string> = opts.login ? { authorization: `Bearer ${await tokenFor(url, opts.login)}` } : {};
+
   return {
     url,
     port: opts.port,
@@ -167,13 +165,13 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
     async deploy(flows, type = "full") {
       const res = await request("/flows", {
         method: "POST",
-        headers: { "content-type": "application/json", "Node-RED-Deployment-Type": type },
+        headers: { ...auth, "content-type": "application/json", "Node-RED-Deployment-Type": type },
         body: JSON.stringify(flows),
       });
       if (!res.ok) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
     },
     async getJson<T>(path: string): Promise<T> {
-      const res = await request(path, { headers: { accept: "application/json" } });
+      const res = await request(path, { headers: { ...auth, accept: "application/json" } });
       if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
       return (await res.json()) as T;
     },

@@ -4,7 +4,10 @@ import { underHttpNodeRoot } from "./core/node-red-path";
 import { wordCode } from "./core/problem";
 import { registry, ServerConflictError } from "./core/server-registry";
 import { parseServerSettings, type ServerCredentials } from "./core/server-settings";
+import { ADMIN_NAMESPACE } from "./core/admin-instrument";
+import { registerAdminUiRoutes, type AdminUiTarget } from "./lib/admin-ui-route";
 import { httpNodeGuard } from "./lib/http-node-security";
+import { nodeRedModule } from "./lib/node-red-modules";
 import { registerNode } from "./lib/node-type";
 import { deployGateOf } from "./lib/runtime-events";
 import type { ServerConfigNode } from "./lib/server-link";
@@ -37,8 +40,22 @@ function unnamed(RED: NodeAPI, def: ServerDef): string {
   return path && path !== "/socket.io" ? `${base} ${path}` : base;
 }
 
+/** Node-RED's admin root as the browser reaches it, ending in "/". */
+function adminRootOf(RED: NodeAPI): string {
+  const root = (RED.settings as unknown as { httpAdminRoot?: unknown }).httpAdminRoot;
+  const text = typeof root === "string" && root !== "" ? root : "/";
+  return text.endsWith("/") ? text : `${text}/`;
+}
+
 export = function (RED: NodeAPI): void {
+  const adminRoot = (): string => adminRootOf(RED);
   useCatalog(RED);
+  // Where the Admin UI of each config node that has it on connects, for its page on httpAdmin.
+  const adminUiTargets = new Map<string, AdminUiTarget>();
+  registerAdminUiRoutes(RED, (id) => adminUiTargets.get(id));
+  // admin-ui checks logins against a bcrypt hash: made with Node-RED's own bcryptjs.
+  const hashPassword = (password: string): Promise<string> =>
+    nodeRedModule<{ hash(password: string, rounds: number): Promise<string> }>(RED, "bcryptjs").hash(password, 10);
 
   function setup(node: ServerConfigNode, def: ServerDef): void {
     // Node-RED labels a node's log lines, in the console and the debug sidebar, with its name, else
@@ -65,6 +82,23 @@ export = function (RED: NodeAPI): void {
         nodeRedServer: RED.server,
         httpGuard: settings.httpNodeSecurity ? httpNodeGuard(RED, node, log) : undefined,
       });
+      const entry = node.entry;
+      // Applied to the running server, on or off, with no client disconnected.
+      entry.applyAdminUi(settings.adminUi, hashPassword).then(
+        () => {
+          if (!settings.adminUi || node.entry !== entry) return;
+          adminUiTargets.set(node.id, {
+            listen: settings.listen,
+            port: settings.listen === "port" ? settings.port : undefined,
+            tls: settings.tls !== undefined,
+            path: settings.path,
+            namespace: ADMIN_NAMESPACE,
+            parser: settings.parser,
+          });
+          node.log(RED._("socket-io-server.log.adminUi", { url: `${adminRoot()}socket-io-admin/${node.id}/` }));
+        },
+        (err: unknown) => node.error(RED._("socket-io-server.errors.adminUi", { error: failureOf(err).text })),
+      );
       const where =
         settings.listen === "port"
           ? RED._("socket-io-server.unnamed.port", { port: String(settings.port) })
@@ -95,6 +129,7 @@ export = function (RED: NodeAPI): void {
     }
 
     node.on("close", (removed: boolean, done: () => void) => {
+      adminUiTargets.delete(node.id);
       const entry = node.entry;
       node.entry = undefined;
       unwatch();
@@ -113,6 +148,8 @@ export = function (RED: NodeAPI): void {
     credentials: {
       redisUsername: { type: "text" },
       redisPassword: { type: "password" },
+      adminUiUsername: { type: "text" },
+      adminUiPassword: { type: "password" },
     },
   });
 };

@@ -5,7 +5,10 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import { hostname } from "node:os";
 import { Server } from "socket.io";
+import { AdminUiLink, type PasswordHasher } from "./admin-ui-link";
+import { adminUiFingerprint, type AdminUiSettings } from "./admin-ui-settings";
 import { boundedMsgpackParser } from "./bounded-msgpack-parser";
 import { boundedParser, type BoundedParser } from "./bounded-parser";
 import type { DeployGate } from "./deploy-gate";
@@ -57,6 +60,13 @@ export class ServerEntry {
   private readonly engineGuard: EngineGuard;
   /** Set while no config node uses the server and it waits to be reclaimed by the next deploy. */
   parkTimer?: NodeJS.Timeout;
+  /** The Socket.IO Admin UI's instrumentation, applied and removed while the server runs. */
+  readonly adminUi: AdminUiLink;
+  /** The Admin UI setting last applied (adminUiFingerprint): config nodes sharing the server must agree. */
+  adminUiAsked = "";
+  /** Resolves once the Socket.IO server is attached to its HTTP server (admin-ui needs its engine). */
+  private readonly attached: Promise<void>;
+  private markAttached = (): void => undefined;
 
   /**
    * @param key the registry key, e.g. "port:3001"
@@ -82,6 +92,10 @@ export class ServerEntry {
       this.redis ? { ...options, adapter: this.redis.adapter as NonNullable<typeof options.adapter> } : options,
     );
     this.engineGuard = new EngineGuard(this.io, context.log);
+    // Unique per process and server: instances on one host are told apart in the UI.
+    const where = settings.listen === "port" ? `:${settings.port}${settings.path}` : settings.path;
+    this.adminUi = new AdminUiLink(this.io, `${hostname()} pid ${process.pid} ${where}`);
+    this.attached = new Promise((resolve) => (this.markAttached = resolve));
     this.resolver = (namespace, id) => this.hubs.get(namespace)?.findSocket(id);
     publishServer(key, this.resolver);
     void after.then(() => this.start());
@@ -141,6 +155,7 @@ export class ServerEntry {
       this.mountPoint = HttpMount.of(this.context.nodeRedServer).mount(s.path, this.httpGuard());
       // Socket.IO's attach() only needs an EventEmitter with listeners(); the mount point is one.
       this.io.attach(this.mountPoint as unknown as HttpServer, { destroyUpgrade: false });
+      this.markAttached();
       this.setState("listening");
       return;
     }
@@ -151,6 +166,7 @@ export class ServerEntry {
     const server = s.tls ? createHttpsServer(s.tls, notFound) : createHttpServer(notFound);
     this.httpServer = server;
     this.io.attach(server);
+    this.markAttached();
     server.once("error", (err: NodeJS.ErrnoException) => this.setState("error", listenProblem(err, s.port)));
     server.listen(s.port, () => {
       if (this.stateNow === "starting") this.setState("listening");
@@ -166,6 +182,16 @@ export class ServerEntry {
     return this.context.httpGuard ?? HttpGuard.refusing(new Term("core.http.noGuard"), this.context.log);
   }
 
+  /**
+   * Turns the Admin UI on (with these credentials) or off (undefined) on the running server, with
+   * no client disconnected. Resolves once applied; rejects when it cannot be.
+   */
+  async applyAdminUi(settings: AdminUiSettings | undefined, hash: PasswordHasher): Promise<void> {
+    this.adminUiAsked = adminUiFingerprint(settings);
+    await this.attached;
+    if (this.stateNow !== "closed") await this.adminUi.set(settings, hash);
+  }
+
   /** Disconnects every client and frees the port; safe to call more than once. */
   close(): Promise<void> {
     if (!this.closing) this.closing = this.shutdown();
@@ -178,6 +204,8 @@ export class ServerEntry {
     this.setState("closed");
     this.stateWatchers.clear();
     for (const hub of this.hubs.values()) hub.close();
+    // Its stats timer would outlive the server; a failure to apply was reported when it happened.
+    await this.adminUi.stop().catch(() => undefined);
     if (this.mountPoint && this.context.nodeRedServer)
       HttpMount.of(this.context.nodeRedServer).unmount(this.mountPoint);
     const server = this.httpServer;

@@ -7,7 +7,7 @@ const sha256 = (text: string): string => createHash("sha256").update(text).diges
 /**
  * Two config nodes can share a server only when this string is equal; a deploy that changes it
  * restarts the server. Secrets (TLS keys, the Redis password) are in it as hashes only. Settings
- * without scale-out give the same string as before scale-out existed.
+ * without scale-out give the same string as before scale-out existed. The Admin UI is not in it.
  */
 export function fingerprint(s: ServerSettings): string {
   const tls = s.tls ? sha256(JSON.stringify(s.tls, (_k, v) => (Buffer.isBuffer(v) ? v.toString("base64") : v))) : "";
@@ -15,7 +15,8 @@ export function fingerprint(s: ServerSettings): string {
     ...s.scaleOut,
     password: s.scaleOut.password === undefined ? undefined : sha256(s.scaleOut.password),
   };
-  return JSON.stringify({ ...s, tls, scaleOut });
+  // The Admin UI is applied to a running server (ServerEntry.applyAdminUi): no restart, no client lost.
+  return JSON.stringify({ ...s, tls, scaleOut, adminUi: undefined });
 }
 
 /** The settings that differ between two fingerprints, for a conflict message. */

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from "node:http";
 import { debugChannel } from "./debug-channel";
 import { Problem, settingLabel } from "./problem";
+import { adminUiFingerprint } from "./admin-ui-settings";
 import { ServerEntry, type EntryContext } from "./server-entry";
 import { differences, fingerprint } from "./server-fingerprint";
 import type { ServerSettings } from "./server-settings";
@@ -81,6 +82,11 @@ export class ServerRegistry {
       const fp = fingerprint(settings);
       const usable = existing.state !== "error" && existing.state !== "closed";
       if (existing.fingerprint === fp && usable) {
+        // The Admin UI applies to a running server, but two config nodes sharing it must agree on it.
+        const sharers = [...existing.owners].filter((id) => id !== ownerId);
+        if (sharers.length > 0 && existing.adminUiAsked !== adminUiFingerprint(settings.adminUi)) {
+          throw new ServerConflictError(settings, existing, sharers[0], ["adminUi"]);
+        }
         debug("%s: %s by %s", key, existing.owners.size > 0 ? "shared" : "taken back", ownerId);
         clearTimeout(existing.parkTimer);
         existing.parkTimer = undefined;

@@ -1,5 +1,6 @@
 import type { SecureContextOptions } from "node:tls";
 import type { ServerOptions } from "socket.io";
+import { adminUiSettings, type AdminUiSettings } from "./admin-ui-settings";
 import { originAllowed } from "./origin-check";
 import { Term } from "./problem";
 import { flag, integer, parseOptionsJson, SettingsError, textOr } from "./setting-fields";
@@ -78,6 +79,8 @@ export interface ServerSettings {
   options: Record<string, unknown>;
   /** Scale-out across instances through Redis; undefined for the in-memory adapter (the default). */
   scaleOut?: ScaleOutSettings;
+  /** The Socket.IO Admin UI's login; undefined when it is off (the default). Applied without a restart. */
+  adminUi?: AdminUiSettings;
 }
 
 /** Which Socket.IO adapter a server uses: in memory, Redis pub/sub, or Redis Streams. */
@@ -100,6 +103,8 @@ export interface ScaleOutSettings {
 export interface ServerCredentials {
   redisUsername?: string;
   redisPassword?: string;
+  adminUiUsername?: string;
+  adminUiPassword?: string;
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -174,7 +179,7 @@ function eventLimit(raw: Record<string, unknown>): { eventRate: number; eventBur
 
 /**
  * Checks a config node's raw properties and fills in defaults.
- * @param credentials the config node's credentials (Redis username and password)
+ * @param credentials the config node's credentials (Redis, Admin UI)
  * @throws SettingsError naming the setting and how to fix it
  */
 export function parseServerSettings(
@@ -207,6 +212,7 @@ export function parseServerSettings(
     tls: listen === "port" ? tls : undefined,
     options: parseOptionsJson(raw.options),
     scaleOut: scaleOut(raw, credentials),
+    adminUi: adminUiSettings(raw, credentials),
   };
 }
 
