@@ -31,9 +31,9 @@ export { request, type HttpAnswer as Reply } from "./http-get";
  * access token.
  * @param adminUrl Node-RED's admin root, ending with a slash, e.g. "http://127.0.0.1:1880/red/"
  */
-export async function login(adminUrl: string, username: string, scope = "*"): Promise<string> {
+export async function login(adminUrl: string, username: string, scope = "*", password = PASSWORD): Promise<string> {
   const form = new URLSearchParams({ client_id: "node-red-editor", grant_type: "password", scope, username });
-  form.set("password", PASSWORD);
+  form.set("password", password);
   const res = await request(`${adminUrl}auth/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { login } from "./admin-auth-kit";
 import { request } from "./http-get";
 import { installedPackage, matrixRedJs, MODULE, nodeBinary } from "./runtime-under-test";
 
@@ -79,18 +80,6 @@ async function send(
   return { ok: status >= 200 && status < 300, status, text: async () => body, json: async () => JSON.parse(body) };
 }
 
-/** Logs in to the admin API as the editor does (the password grant) and returns the access token. */
-async function tokenFor(url: string, login: { username: string; password: string }): Promise<string> {
-  const form = new URLSearchParams({ client_id: "node-red-editor", grant_type: "password", scope: "*", ...login });
-  const res = await send(`${url}/auth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: form.toString(),
-  });
-  if (!res.ok) throw new Error(`login as ${login.username}: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
-
 const HEAP_PROBE = resolve(__dirname, "heap-probe.js");
 
 /**
@@ -154,7 +143,9 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  const auth: Record<string, string> = opts.login ? { authorization: `Bearer ${await tokenFor(url, opts.login)}` } : {};
+  const auth: Record<string, string> = opts.login
+    ? { authorization: `Bearer ${await login(`${url}/`, opts.login.username, "*", opts.login.password)}` }
+    : {};
 
   return {
     url,

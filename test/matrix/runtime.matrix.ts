@@ -12,7 +12,8 @@ import { exampleFlows } from "../../demo/start";
 import { authMiddleware, chatInRooms, echoAcks, namespacesWork, privateMessagesAndRooms } from "../example-clients";
 import { answerNodes, onTab, type FlowNode } from "../flow-fixtures";
 import { client, closeClients, freePort, inbox, next, sleep, until } from "../helpers";
-import { get } from "../http-get";
+import { adminAuthSettings, login, PASSWORD } from "../admin-auth-kit";
+import { get, request } from "../http-get";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
 import { exampleNames, listedExamples, NODE_TYPES, packageJson } from "../package-tools";
 import { answered, refused } from "../server-kit";
@@ -205,6 +206,70 @@ describe(`Node-RED's HTTP security on ${LABEL}: httpNodeAuth and httpNodeMiddlew
       "x-device": "no",
     });
     assert.deepEqual([answer.status, answer.body], [403, "no devices"]);
+    assert.doesNotMatch(red.output(), /\[error\]/);
+  });
+});
+
+describe(`the Admin UI on ${LABEL}: its page behind adminAuth, the instrumentation on and off`, function () {
+  this.timeout(60_000);
+  let red: NodeRedProcess;
+  const LOGIN = { adminUiUsername: "sio", adminUiPassword: "s3cret" };
+  /** A server on Node-RED's own server with the Admin UI on or off; clients of "/" join "lobby". */
+  const flow = (adminUi: boolean): FlowNode[] => [
+    { id: "aui", type: "socket-io-server", listen: "nodered", path: "/socket.io", adminUi, credentials: LOGIN },
+    ...onTab("admin ui", [...answerNodes("aui-on", "ping", "aui-emit", "pong", { server: "aui" })]),
+  ];
+
+  before(async function () {
+    red = await startNodeRed({
+      port: await freePort(),
+      settings: { telemetry: { enabled: false }, ...adminAuthSettings() },
+      login: { username: "admin", password: PASSWORD },
+    });
+  });
+  after(async function () {
+    closeClients();
+    await red?.stop();
+  });
+
+  it("serves the page to the admin only, shows the clients, and comes off at a deploy with no client disconnected", async function () {
+    await red.deploy(flow(true));
+    const adminRoot = `${red.url}/`;
+    await until(() => red.output().includes("Admin UI at /socket-io-admin/aui/"), 10_000, "the Admin UI log line");
+    const page = `${adminRoot}socket-io-admin/aui/`;
+    assert.equal((await request(page)).status, 401, "without a token");
+    const token = await login(adminRoot, "admin");
+    const session = await request(`${adminRoot}socket-io-admin/session`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(session.status, 204);
+    const cookie = String(session.headers["set-cookie"]?.[0] ?? "").split(";")[0];
+    const html = await request(page, { headers: { cookie } });
+    assert.equal(html.status, 200);
+    assert.doesNotMatch(html.body, /googleapis|jsdelivr/);
+    const script = /src="(js\/app\.[^"]+\.js)"/.exec(html.body)?.[1];
+    assert.ok(script, "the page loads the UI's script");
+    assert.equal((await request(page + script, { headers: { cookie } })).status, 200);
+
+    const c = client(red.url);
+    let disconnects = 0;
+    c.on("disconnect", () => disconnects++);
+    await answered(c);
+    const admin = client(`${red.url}/socket-io-admin`, {
+      auth: { username: LOGIN.adminUiUsername, password: LOGIN.adminUiPassword },
+    });
+    const sockets = await next<Array<{ id: string }>>(admin, "all_sockets");
+    assert.ok(
+      sockets.some((s) => s.id === c.id),
+      JSON.stringify(sockets),
+    );
+
+    await red.deploy(flow(false));
+    await until(() => !admin.connected, 10_000, "the admin client to be disconnected");
+    assert.equal((await request(page, { headers: { cookie } })).status, 404, "the page once it is off");
+    await answered(c);
+    assert.equal(disconnects, 0);
     assert.doesNotMatch(red.output(), /\[error\]/);
   });
 });
