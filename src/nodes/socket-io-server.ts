@@ -83,21 +83,29 @@ export = function (RED: NodeAPI): void {
         httpGuard: settings.httpNodeSecurity ? httpNodeGuard(RED, node, log) : undefined,
       });
       const entry = node.entry;
+      // The page stays up through a deploy that keeps the Admin UI on (the close below keeps it):
+      // the editor's button would otherwise meet a 404 for the moment the server node restarts.
+      const wasOn = adminUiTargets.has(node.id);
+      if (settings.adminUi) {
+        adminUiTargets.set(node.id, {
+          listen: settings.listen,
+          port: settings.listen === "port" ? settings.port : undefined,
+          tls: settings.tls !== undefined,
+          path: settings.path,
+          namespace: ADMIN_NAMESPACE,
+          parser: settings.parser,
+        });
+      } else adminUiTargets.delete(node.id);
       // Applied to the running server, on or off, with no client disconnected.
       entry.applyAdminUi(settings.adminUi, hashPassword).then(
         () => {
-          if (!settings.adminUi || node.entry !== entry) return;
-          adminUiTargets.set(node.id, {
-            listen: settings.listen,
-            port: settings.listen === "port" ? settings.port : undefined,
-            tls: settings.tls !== undefined,
-            path: settings.path,
-            namespace: ADMIN_NAMESPACE,
-            parser: settings.parser,
-          });
-          node.log(RED._("socket-io-server.log.adminUi", { url: `${adminRoot()}socket-io-admin/${node.id}/` }));
+          if (settings.adminUi && node.entry === entry && !wasOn)
+            node.log(RED._("socket-io-server.log.adminUi", { url: `${adminRoot()}socket-io-admin/${node.id}/` }));
         },
-        (err: unknown) => node.error(RED._("socket-io-server.errors.adminUi", { error: failureOf(err).text })),
+        (err: unknown) => {
+          if (node.entry === entry) adminUiTargets.delete(node.id);
+          node.error(RED._("socket-io-server.errors.adminUi", { error: failureOf(err).text }));
+        },
       );
       const where =
         settings.listen === "port"
@@ -125,11 +133,13 @@ export = function (RED: NodeAPI): void {
         failure.text = wordCode(err.code, { ...err.values, other });
       }
       node.failure = failure;
+      adminUiTargets.delete(node.id);
       node.error(RED._("socket-io-server.errors.settings", { error: failure.text }));
     }
 
     node.on("close", (removed: boolean, done: () => void) => {
-      adminUiTargets.delete(node.id);
+      // Kept for the node that follows in a deploy, which sets or clears it at once.
+      if (removed) adminUiTargets.delete(node.id);
       const entry = node.entry;
       node.entry = undefined;
       unwatch();

@@ -4,6 +4,7 @@
 // with no error, real clients chat, ask with acknowledgements, pass or fail the middleware, use rooms
 // and namespaces, and stay connected through full and modified-nodes deploys.
 // Outside the matrix (`npx mocha test/matrix/runtime.matrix.ts`) it runs the default runtime.
+// One feature's cases (the package on one combination), hence over 250 lines.
 import { strict as assert } from "node:assert";
 import bcrypt from "bcryptjs";
 import { realpathSync } from "node:fs";

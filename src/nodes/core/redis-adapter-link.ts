@@ -122,6 +122,24 @@ export class RedisAdapterLink {
     return !this.closed && this.clients.pubReady && this.stall.stalled === undefined;
   }
 
+  /** Resolves once messages can be published to the other instances, or after `ms` at the latest. */
+  publishable(ms: number): Promise<void> {
+    if (this.reachable) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      // Not reachable now, so the watcher's first call (at once) does not end the wait.
+      const stop = this.watch(() => {
+        if (this.reachable) done();
+      });
+    });
+  }
+
   /** Calls `fn` now and on every change of state; returns the function that stops it. */
   watch(fn: RedisStateWatcher): () => void {
     return this.status.watch(fn);

@@ -189,6 +189,9 @@ export class ServerEntry {
   async applyAdminUi(settings: AdminUiSettings | undefined, hash: PasswordHasher): Promise<void> {
     this.adminUiAsked = adminUiFingerprint(settings);
     await this.attached;
+    // admin-ui sends its first stats through the adapter at once: before Redis answers, they would
+    // be counted (and logged) as messages lost for the other instances.
+    if (settings) await this.redis?.publishable(5000);
     if (this.stateNow !== "closed") await this.adminUi.set(settings, hash);
   }
 
