@@ -103,6 +103,23 @@ describe("the Socket.IO Admin UI of a scaled-out server, opened from the editor 
   it("Open the Admin UI on the server's Admin UI tab opens the UI filled in for this server; a wrong password gets Invalid credentials, the right one connects", async function () {
     const editor = await context.newPage();
     await editorLogin(editor, a!.url, "srv");
+    // Ticked without both credentials, a server is invalid in the editor (no dialog open: as saved).
+    // A plain loop: a named function inside evaluate() would need the bundler's __name helper.
+    const validity = await editor.evaluate(() => {
+      const RED = (window as unknown as RedWindow).RED;
+      const server = RED.nodes.node("srv");
+      const cases: Array<Record<string, unknown>> = [
+        {},
+        { adminUiUsername: "sio" },
+        { adminUiUsername: "sio", has_adminUiPassword: true },
+      ];
+      return cases.map((credentials) => {
+        const n = { ...server, id: "probe", adminUi: true, credentials };
+        RED.editor.validateNode(n);
+        return n.valid;
+      });
+    });
+    assert.deepEqual(validity, [false, false, true], "invalid without both credentials");
     // What double-clicking the server in a node's dialog does: the config node's own dialog.
     await editor.evaluate(() => (window as unknown as RedWindow).RED.editor.editConfig("", "socket-io-server", "srv"));
     await editor.locator('a[href="#socket-io-server-tab-adminui"]').click();
