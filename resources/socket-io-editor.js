@@ -139,7 +139,10 @@
   window.socketIoEditor = {
     ROOM_TYPES: ROOM_TYPES,
     missingOr: missingOr,
-    validNamespace: missingOr(RED.validators.regex(NAMESPACE)),
+    validNamespace: missingOr(function (v) {
+      // The Admin UI's namespace is the server's own.
+      return NAMESPACE.test(v) && String(v).trim() !== "/socket-io-admin";
+    }),
     current: current,
     runtimeList: runtimeList,
     nodeRedPath: nodeRedPath,

@@ -2,14 +2,10 @@
 import { strict as assert } from "node:assert";
 import { createAdapter as createPubSubAdapter } from "@socket.io/redis-adapter";
 import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
+import bcrypt from "bcryptjs";
 import { createClient } from "redis";
 import type { Socket as ClientSocket } from "socket.io-client";
-import {
-  ADMIN_NAMESPACE,
-  AdminInstrumentation,
-  newAdminStore,
-  type AdminUiOptions,
-} from "../src/nodes/core/admin-instrument";
+import { ADMIN_NAMESPACE, AdminInstrumentation, type AdminUiOptions } from "../src/nodes/core/admin-instrument";
 import { Problem } from "../src/nodes/core/problem";
 import {
   ADMIN,
@@ -26,9 +22,8 @@ import { REDIS_URL, forgetPrefix, needsRedis, uniquePrefix } from "./redis-tools
 
 const options = (serverId = "test"): AdminUiOptions => ({
   username: ADMIN.username,
-  passwordHash: PASSWORD_HASH,
+  checkPassword: (given) => bcrypt.compare(given, PASSWORD_HASH),
   serverId,
-  store: newAdminStore(),
 });
 
 interface SerializedSocket {
@@ -99,9 +94,16 @@ describe("Admin UI instrumentation (core)", function () {
 
     const wrong = await refusal(adminClient(s.url, { username: ADMIN.username, password: "wrong" }));
     assert.equal(wrong.message, "invalid credentials");
-    // bcryptjs rejects a number: admin-ui alone leaves that rejection unhandled (afterEach checks).
-    const odd = await refusal(adminClient(s.url, { username: ADMIN.username, password: 12345 }));
-    assert.equal(odd.message, "invalid credentials");
+    // admin-ui's own check rejected these unhandled, which stopped Node-RED (afterEach checks for crashes).
+    for (const auth of [
+      { username: ADMIN.username, password: 12345 },
+      { username: ADMIN.username },
+      { username: ADMIN.username, sessionId: "bogus" },
+      {},
+    ]) {
+      const odd = await refusal(adminClient(s.url, auth));
+      assert.equal(odd.message, "invalid credentials", JSON.stringify(auth));
+    }
   });
 
   it("socket.data keeps its own objects: a Date works, JSON works, and flows see no _admin", async function () {
@@ -207,16 +209,39 @@ describe("Admin UI instrumentation (core)", function () {
     await next(c, "mine");
   });
 
-  it("a bad password hash fails apply() and leaves no namespace behind", async function () {
+  it("a login gets a session id the UI connects with again; other credentials end it", async function () {
     const s = await server();
-    const expected = listenerProfile(s.io);
-    assert.throws(
-      () => AdminInstrumentation.apply(s.io, { ...options(), passwordHash: "plain" }),
-      (err: Error) => err instanceof Problem && err.code === "server.adminBadHash",
+    const first = apply(s);
+    const admin = adminClient(s.url);
+    const session = await next<string>(admin, "session");
+    assert.match(session, /^[0-9a-f]{32}$/);
+    await next(client(s.url + ADMIN_NAMESPACE, { auth: { sessionId: session } }), "connect");
+    await first.remove();
+    AdminInstrumentation.apply(s.io, options());
+    const refused = await refusal(client(s.url + ADMIN_NAMESPACE, { auth: { sessionId: session } }));
+    assert.equal(refused.message, "invalid credentials");
+  });
+
+  it("every login costs one password check, a wrong username too, and at most two run at once", async function () {
+    const s = await server();
+    let running = 0;
+    let most = 0;
+    let checks = 0;
+    const checkPassword = async (given: string): Promise<boolean> => {
+      checks++;
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      running--;
+      return given === ADMIN.password;
+    };
+    AdminInstrumentation.apply(s.io, { ...options(), checkPassword });
+    const attempts = Array.from({ length: 8 }, (_v, i) =>
+      refusal(adminClient(s.url, { username: i % 2 ? "nobody" : ADMIN.username, password: "wrong" })),
     );
-    assert.equal(s.io._nsps.has(ADMIN_NAMESPACE), false);
-    assert.deepEqual(listenerProfile(s.io), expected);
-    apply(s); // and it can be applied afterwards
+    for (const err of await Promise.all(attempts)) assert.equal(err.message, "invalid credentials");
+    assert.deepEqual([checks, most], [8, 2]);
+    // The right username with a right password still gets in.
+    await next(adminClient(s.url), "session");
   });
 
   for (const adapter of ["redis", "redis-streams"] as const) {

@@ -69,6 +69,21 @@ describe("the Admin UI setting of the server node", function () {
     assert.deepEqual(errors(), []);
   });
 
+  it("a flow node may not use the UI's namespace: its error says so, and the UI keeps its own", async function () {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const intruder = { ...onEvent("on-admin", "hello", []), z: "t-admin", namespace: ADMIN_NAMESPACE };
+    await helper.load(
+      allNodes,
+      [...flow(port, true), { id: "t-admin", type: "tab", label: "x" }, intruder],
+      CREDENTIALS,
+    );
+    const entry = registry.get(`port:${port}`)!;
+    await until(() => entry.adminUi.active, 5000, "the Admin UI to be applied");
+    assert.deepEqual(errors(), ["socket-io-on.errors.badNamespace"]);
+    assert.ok((await adminView(url, LOGIN)).sockets, "the UI's namespace still admits the UI");
+  });
+
   it("ticked without a username or password, the server does not start and the error says what to set", async function () {
     const port = await freePort();
     await helper.load(allNodes, flow(port, true), {

@@ -26,7 +26,7 @@ export const WIRE = [
   "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
   "text/plain; charset=utf-8",
   "origin not allowed",
-  // What the Admin UI shows for a wrong login (admin-ui's own words, admin-instrument.ts).
+  // What the Admin UI shows for a wrong login (admin-ui's own words, admin-logins.ts).
   "invalid credentials",
   // The connect_error a client with the other parser gets (wrong-parser.ts).
   "this server uses the default (JSON) parser: connect without socket.io-msgpack-parser",

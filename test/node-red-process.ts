@@ -143,6 +143,12 @@ export async function startNodeRed(opts: StartOptions): Promise<NodeRedProcess> 
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  // The admin API answers before the flows of the start have started: a deploy made now could
+  // take their "Started flows" line for its own. Wait for it (or a flow that cannot start), briefly.
+  for (const end = Date.now() + 10_000; Date.now() < end;) {
+    if (/\[info\] Started flows\n|Waiting for missing types/.test(out)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const auth: Record<string, string> = opts.login
     ? { authorization: `Bearer ${await login(`${url}/`, opts.login.username, "*", opts.login.password)}` }
     : {};

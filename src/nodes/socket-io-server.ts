@@ -53,9 +53,15 @@ export = function (RED: NodeAPI): void {
   // Where the Admin UI of each config node that has it on connects, for its page on httpAdmin.
   const adminUiTargets = new Map<string, AdminUiTarget>();
   registerAdminUiRoutes(RED, (id) => adminUiTargets.get(id));
-  // admin-ui checks logins against a bcrypt hash: made with Node-RED's own bcryptjs.
-  const hashPassword = (password: string): Promise<string> =>
-    nodeRedModule<{ hash(password: string, rounds: number): Promise<string> }>(RED, "bcryptjs").hash(password, 10);
+  // The Admin UI's password is hashed once and logins compared with it, by Node-RED's own bcryptjs.
+  const passwordChecker = async (password: string): Promise<(given: string) => Promise<boolean>> => {
+    const bcrypt = nodeRedModule<{
+      hash(password: string, rounds: number): Promise<string>;
+      compare(given: string, hash: string): Promise<boolean>;
+    }>(RED, "bcryptjs");
+    const hash = await bcrypt.hash(password, 10);
+    return (given) => bcrypt.compare(given, hash);
+  };
 
   function setup(node: ServerConfigNode, def: ServerDef): void {
     // Node-RED labels a node's log lines, in the console and the debug sidebar, with its name, else
@@ -97,7 +103,7 @@ export = function (RED: NodeAPI): void {
         });
       } else adminUiTargets.delete(node.id);
       // Applied to the running server, on or off, with no client disconnected.
-      entry.applyAdminUi(settings.adminUi, hashPassword).then(
+      entry.applyAdminUi(settings.adminUi, passwordChecker).then(
         () => {
           if (settings.adminUi && node.entry === entry && !wasOn)
             node.log(RED._("socket-io-server.log.adminUi", { url: `${adminRoot()}socket-io-admin/${node.id}/` }));

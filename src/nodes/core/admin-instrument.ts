@@ -1,27 +1,22 @@
 import type { EventEmitter } from "node:events";
-import { InMemoryStore, instrument } from "@socket.io/admin-ui";
+import { instrument } from "@socket.io/admin-ui";
 import type { Namespace, Server, Socket } from "socket.io";
+import { AdminLogins, type PasswordCheck } from "./admin-logins";
 import { Problem } from "./problem";
 
 // Reversible instrumentation by @socket.io/admin-ui, which has no way to undo its own. Over 250 lines:
 // recording what admin-ui adds and taking it off again are one piece, and only make sense together.
 
-/** The namespace the Admin UI connects to. */
-export const ADMIN_NAMESPACE = "/socket-io-admin";
+import { ADMIN_NAMESPACE } from "./admin-ui-settings";
+
+export { ADMIN_NAMESPACE };
 
 export interface AdminUiOptions {
   username: string;
-  /** a bcrypt hash of the password (admin-ui compares with bcryptjs) */
-  passwordHash: string;
+  /** compares a login's password with the UI's (bcrypt, with Node-RED's bcryptjs) */
+  checkPassword: PasswordCheck;
   /** how the UI tells instances apart; unique per process and server, e.g. `${hostname()} ${process.pid} ${path}` */
   serverId: string;
-  /** admin-ui's InMemoryStore, kept by the caller across re-instrumenting so UI sessions survive a deploy */
-  store: unknown;
-}
-
-/** A new session store for `AdminUiOptions.store`. */
-export function newAdminStore(): unknown {
-  return new InMemoryStore();
 }
 
 type Listener = (...args: unknown[]) => unknown;
@@ -66,7 +61,7 @@ function addedSince(emitter: EventEmitter, before: Snapshot): Added {
 /**
  * Runs one of admin-ui's listeners so that nothing it throws or rejects reaches the emitter: they only
  * feed the UI, and a throw there would surface in engine.io or socket.io as an uncaught exception (its
- * "upgrade" listener throws once a flow has replaced socket.data, its auth rejects on a non-string password).
+ * "upgrade" listener throws once a flow has replaced socket.data).
  */
 function guarded(fn: Listener): Listener {
   return function (this: unknown, ...args: unknown[]) {
@@ -117,8 +112,6 @@ function plainCopy(data: unknown): Record<string, unknown> {
   }
 }
 
-const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
-
 /** Servers instrumented now, so that apply() tells our namespace from one a flow made. */
 const active = new WeakMap<Server, AdminInstrumentation>();
 
@@ -141,7 +134,7 @@ const active = new WeakMap<Server, AdminInstrumentation>();
  * other instances (hidden properties do not travel through the adapter).
  *
  * @example
- * const admin = AdminInstrumentation.apply(io, { username, passwordHash, serverId, store });
+ * const admin = AdminInstrumentation.apply(io, { username, checkPassword, serverId });
  * // ... when the setting is turned off:
  * await admin.remove();
  */
@@ -167,8 +160,6 @@ export class AdminInstrumentation {
     if (active.has(io)) throw new Problem("server.adminTwice");
     if (io._nsps.has(ADMIN_NAMESPACE)) throw new Problem("server.adminNamespaceTaken", { namespace: ADMIN_NAMESPACE });
     if (!io.engine) throw new Problem("server.adminNotAttached");
-    // admin-ui checks it too loosely (getRounds("plain") is NaN, no throw): each login would then reject unhandled.
-    if (!BCRYPT_HASH.test(options.passwordHash)) throw new Problem("server.adminBadHash");
     const instrumentation = new AdminInstrumentation(io);
     try {
       instrumentation.instrument(options);
@@ -182,14 +173,10 @@ export class AdminInstrumentation {
 
   private instrument(options: AdminUiOptions): void {
     const io = this.io;
-    // Made here, before admin-ui's io.of() finds it, to refuse ahead of admin-ui's auth what would make
-    // bcryptjs reject unhandled (a non-string password) and crash Node-RED.
+    // Made here, before admin-ui's io.of() finds it: the login is ours (admin-logins.ts), admin-ui's off.
     const admin = io.of(ADMIN_NAMESPACE);
     this.admin = admin;
-    admin.use((socket, next) => {
-      const password: unknown = socket.handshake.auth?.password;
-      next(password === undefined || typeof password === "string" ? undefined : new Error("invalid credentials"));
-    });
+    admin.use(new AdminLogins(options.username, options.checkPassword).middleware);
 
     const engine = emitterOf(io.engine);
     const engineBefore = snapshot(engine);
@@ -206,11 +193,10 @@ export class AdminInstrumentation {
     try {
       instrument(io, {
         namespaceName: ADMIN_NAMESPACE,
-        auth: { type: "basic", username: options.username, password: options.passwordHash },
+        auth: false,
         readonly: true,
         mode: "development",
         serverId: options.serverId,
-        store: options.store as InMemoryStore,
       });
     } finally {
       globalThis.setInterval = setIntervalBefore;

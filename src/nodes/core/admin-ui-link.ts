@@ -1,19 +1,20 @@
 import type { Server } from "socket.io";
-import { AdminInstrumentation, newAdminStore } from "./admin-instrument";
+import { AdminInstrumentation } from "./admin-instrument";
+import type { PasswordCheck } from "./admin-logins";
 import { adminUiFingerprint, type AdminUiSettings } from "./admin-ui-settings";
 
-/** Turns a password into the bcrypt hash admin-ui checks logins against. */
-export type PasswordHasher = (password: string) => Promise<string>;
+/** Makes the check of logins against a password: hashes it once (bcrypt), then compares with the hash. */
+export type PasswordChecker = (password: string) => Promise<PasswordCheck>;
 
 /**
  * The Admin UI of one running server: on, off, or on with other credentials, one change at a time,
- * without a restart. Its session store outlives the changes, so a deploy keeps the UI logged in.
+ * without a restart. A deploy that leaves the setting as it was keeps the instrumentation, and the
+ * UI's logins with it; other credentials or turning it off end them.
  */
 export class AdminUiLink {
   private live?: AdminInstrumentation;
   private wanted = "";
   private queue: Promise<void> = Promise.resolve();
-  private readonly store = newAdminStore();
 
   /** @param serverId how the UI tells this server from other instances' */
   constructor(
@@ -35,24 +36,23 @@ export class AdminUiLink {
    * Applies the setting: undefined turns the UI off. Resolves once it is in place; rejects when the
    * instrumentation cannot be applied (a namespace of the flows already has its name).
    */
-  set(settings: AdminUiSettings | undefined, hash: PasswordHasher): Promise<void> {
+  set(settings: AdminUiSettings | undefined, checker: PasswordChecker): Promise<void> {
     const fingerprint = adminUiFingerprint(settings);
     if (fingerprint === this.wanted) return this.queue;
     this.wanted = fingerprint;
     const change = async (): Promise<void> => {
       // A later change was asked for meanwhile: leave it to that one.
       if (this.wanted !== fingerprint) return;
-      const passwordHash = settings ? await hash(settings.password) : "";
+      const checkPassword = settings ? await checker(settings.password) : undefined;
       if (this.wanted !== fingerprint) return;
       await this.live?.remove();
       this.live = undefined;
-      if (!settings) return;
+      if (!settings || !checkPassword) return;
       try {
         this.live = AdminInstrumentation.apply(this.io, {
           username: settings.username,
-          passwordHash,
+          checkPassword,
           serverId: this.serverId,
-          store: this.store,
         });
       } catch (err) {
         // Not in place: the same setting deployed again tries again.
@@ -66,6 +66,6 @@ export class AdminUiLink {
 
   /** Removes the instrumentation, for a server that closes. */
   stop(): Promise<void> {
-    return this.set(undefined, async () => "");
+    return this.set(undefined, async () => async () => false);
   }
 }

@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { flag, SettingsError } from "./setting-fields";
 
+/** The namespace the Admin UI connects to; the flows' nodes may not use it. */
+export const ADMIN_NAMESPACE = "/socket-io-admin";
+
 /**
  * The Admin UI setting: @socket.io/admin-ui instruments the server, and whoever logs in to the UI
  * with these credentials (the config node's Node-RED credentials, never in the flow file) sees its

@@ -7,7 +7,7 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import { hostname } from "node:os";
 import { Server } from "socket.io";
-import { AdminUiLink, type PasswordHasher } from "./admin-ui-link";
+import { AdminUiLink, type PasswordChecker } from "./admin-ui-link";
 import { adminUiFingerprint, type AdminUiSettings } from "./admin-ui-settings";
 import { boundedMsgpackParser } from "./bounded-msgpack-parser";
 import { boundedParser, type BoundedParser } from "./bounded-parser";
@@ -186,13 +186,13 @@ export class ServerEntry {
    * Turns the Admin UI on (with these credentials) or off (undefined) on the running server, with
    * no client disconnected. Resolves once applied; rejects when it cannot be.
    */
-  async applyAdminUi(settings: AdminUiSettings | undefined, hash: PasswordHasher): Promise<void> {
+  async applyAdminUi(settings: AdminUiSettings | undefined, checker: PasswordChecker): Promise<void> {
     this.adminUiAsked = adminUiFingerprint(settings);
     await this.attached;
     // admin-ui sends its first stats through the adapter at once: before Redis answers, they would
     // be counted (and logged) as messages lost for the other instances.
     if (settings) await this.redis?.publishable(5000);
-    if (this.stateNow !== "closed") await this.adminUi.set(settings, hash);
+    if (this.stateNow !== "closed") await this.adminUi.set(settings, checker);
   }
 
   /** Disconnects every client and frees the port; safe to call more than once. */

@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeStatus } from "node-red";
+import { ADMIN_NAMESPACE } from "../core/admin-ui-settings";
 import type { NamespaceHub } from "../core/namespace-hub";
 import { underHttpNodeRoot } from "../core/node-red-path";
 import { kindOf } from "../core/problem";
@@ -95,10 +96,10 @@ function atNodeRoot(RED: NodeAPI, entry: ServerEntry): string | undefined {
   return moved ? entry.settings.path : undefined;
 }
 
-/** Checks a namespace setting: "/" or "/name". */
+/** Checks a namespace setting: "/" or "/name", but not the Admin UI's. */
 export function checkNamespace(value: unknown): string | undefined {
   const ns = value === undefined || value === null || value === "" ? "/" : String(value).trim();
-  return /^\/[^\s]*$/.test(ns) ? ns : undefined;
+  return /^\/[^\s]*$/.test(ns) && ns !== ADMIN_NAMESPACE ? ns : undefined;
 }
 
 /**
