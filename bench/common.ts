@@ -78,6 +78,7 @@ export const SCENARIOS = [
   "latency",
   "throughput",
   "clone",
+  "debug",
   "hops",
   "fanout",
   "connect",
@@ -87,7 +88,7 @@ export const SCENARIOS = [
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 /** Scenarios that only mean something for the package (they measure Node-RED or the package itself). */
-export const PACKAGE_ONLY: readonly Scenario[] = ["clone", "hops", "redeploy", "scaleout"];
+export const PACKAGE_ONLY: readonly Scenario[] = ["clone", "debug", "hops", "redeploy", "scaleout"];
 
 /** The Redis the scale-out scenario's two Node-RED instances share. */
 export const BENCH_REDIS_URL = "redis://127.0.0.1:6379";

@@ -33,6 +33,8 @@ export const NAMESPACES = {
   hops: "/hops",
   /** The same with the on node also wired to an inactive debug node (Node-RED clones the msg). */
   clone: "/clone",
+  /** The same with the on node also wired to an active debug node showing the complete msg. */
+  debug: "/debug",
   /** Every client joins a room; a trigger event is broadcast to the room. */
   fan: "/fan",
   /** A middleware flow admits a connection when auth.token is right. */
@@ -96,6 +98,22 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
     });
   }
 
+  // A debug node as the editor saves it; "complete" is "payload" or "true" (the complete msg).
+  const debugNode = (id: string, props: { active: boolean; complete: string; x: number; y: number }): FlowNode => ({
+    id,
+    type: "debug",
+    z,
+    name: "",
+    tosidebar: true,
+    console: false,
+    tostatus: false,
+    targetType: props.complete === "true" ? "full" : "msg",
+    statusVal: "",
+    statusType: "auto",
+    wires: [],
+    ...props,
+  });
+
   return [
     { id: z, type: "tab", label: "benchmark", disabled: false, info: "" },
     serverConfig(ioPort, {
@@ -114,23 +132,11 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
     // clone: a second wire from the same output
     on("bench-clone-on", NAMESPACES.clone, ["bench-clone-reply", "bench-clone-debug"], request),
     emitTo("bench-clone-reply", NAMESPACES.clone, EVENTS.reply, "socket"),
-    {
-      id: "bench-clone-debug",
-      type: "debug",
-      z,
-      name: "",
-      active: false,
-      tosidebar: true,
-      console: false,
-      tostatus: false,
-      complete: "payload",
-      targetType: "msg",
-      statusVal: "",
-      statusType: "auto",
-      x: 700,
-      y: y + 30,
-      wires: [],
-    },
+    debugNode("bench-clone-debug", { active: false, complete: "payload", x: 700, y: y + 30 }),
+    // debug: the development setup, a second wire to an active debug node that shows the whole msg
+    on("bench-debug-on", NAMESPACES.debug, ["bench-debug-reply", "bench-debug-show"], request),
+    emitTo("bench-debug-reply", NAMESPACES.debug, EVENTS.reply, "socket"),
+    debugNode("bench-debug-show", { active: true, complete: "true", x: 700, y: y + 30 }),
     // fan-out
     on("bench-fan-connect", NAMESPACES.fan, ["bench-fan-join"], { listenFor: "connection" }),
     roomNode("bench-fan-join", "join", ROOM, ["bench-fan-joined"], { z, name: "", x: 400, y }),

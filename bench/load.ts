@@ -20,6 +20,7 @@ const RUN: Record<Scenario, (ctx: LoadContext) => Promise<unknown>> = {
   latency,
   throughput: (ctx) => throughput(ctx, NAMESPACES.echo),
   clone: (ctx) => throughput(ctx, NAMESPACES.clone),
+  debug: (ctx) => throughput(ctx, NAMESPACES.debug),
   hops: (ctx) => throughput(ctx, NAMESPACES.hops),
   fanout,
   connect,

@@ -71,33 +71,43 @@ export function throughputRows({ rows, med, sum, has, cpuRows }: Figures, sizes:
   });
 }
 
-/** Clone: throughput with a second wire from the on node. */
-export function cloneRows({ rows, values, med, has }: Figures): void {
-  if (!has("package", "clone")) return;
+/**
+ * A second wire from the on node, as a ratio to the single wire of the same round: to an inactive
+ * debug node (clone: Node-RED deep-clones the msg), or to an active one showing the complete msg
+ * (debug: the clone and the debug node's formatting of it).
+ */
+export function secondWireRows(
+  { rows, values, med, has }: Figures,
+  scenario: "clone" | "debug",
+  figure: string,
+  atLeast: number,
+): void {
+  if (!has("package", scenario)) return;
   const perRound = median(
-    values("package", (r) => (r.clone && r.throughput ? r.clone.perSecond / r.throughput.perSecond : undefined)),
+    values("package", (r) =>
+      r[scenario] && r.throughput ? r[scenario].perSecond / r.throughput.perSecond : undefined,
+    ),
   );
   rows.push({
-    figure: "clone: throughput with a 2nd wire",
+    figure,
     unit: "round trips/s",
-    raw: med("raw", (r) => r.clone?.perSecond),
-    pkg: med("package", (r) => r.clone?.perSecond),
+    pkg: med("package", (r) => r[scenario]?.perSecond),
     ratio: perRound,
-    target: "≥ 0.9 × single wire",
-    pass: Number.isFinite(perRound) && perRound >= 0.9,
+    target: `≥ ${atLeast} × single wire`,
+    pass: Number.isFinite(perRound) && perRound >= atLeast,
   });
-  const cloneCpu = median(
+  const cpu = median(
     values("package", (r) =>
-      r.clone?.serverUsPerOp && r.throughput?.serverUsPerOp
-        ? r.clone.serverUsPerOp / r.throughput.serverUsPerOp
+      r[scenario]?.serverUsPerOp && r.throughput?.serverUsPerOp
+        ? r[scenario].serverUsPerOp / r.throughput.serverUsPerOp
         : undefined,
     ),
   );
   rows.push({
-    figure: "  server CPU per round trip, 2nd wire (info)",
+    figure: "  server CPU per round trip (info)",
     unit: "µs",
-    pkg: med("package", (r) => r.clone?.serverUsPerOp),
-    ratio: cloneCpu,
+    pkg: med("package", (r) => r[scenario]?.serverUsPerOp),
+    ratio: cpu,
     note: "ratio: to single wire",
   });
 }

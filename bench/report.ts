@@ -2,7 +2,7 @@
 import type { Scenario, Sizes, Target } from "./common";
 import { connectRows, redeployRows, scaleRows } from "./report-capacity";
 import { figuresOf, format, type Row } from "./report-figures";
-import { cloneRows, fanoutRows, hopsRows, latencyRows, scaleoutRows, throughputRows } from "./report-traffic";
+import { fanoutRows, hopsRows, latencyRows, scaleoutRows, secondWireRows, throughputRows } from "./report-traffic";
 import type { Round } from "./results";
 
 export function buildReport(
@@ -12,7 +12,8 @@ export function buildReport(
   const figures = figuresOf(rounds);
   latencyRows(figures, sizes);
   throughputRows(figures, sizes);
-  cloneRows(figures);
+  secondWireRows(figures, "clone", "clone: throughput with a 2nd wire to an inactive debug node", 0.9);
+  secondWireRows(figures, "debug", "debug: throughput with a 2nd wire to an active debug node (complete msg)", 0.7);
   hopsRows(figures);
   fanoutRows(figures, sizes);
   scaleoutRows(figures, sizes);

@@ -116,6 +116,8 @@ export interface ScenarioResults {
   latency?: LatencyResult;
   throughput?: ThroughputResult;
   clone?: ThroughputResult;
+  /** Throughput with the on node also wired to an active debug node showing the complete msg. */
+  debug?: ThroughputResult;
   /** Throughput through EXTRA_HOPS more junctions: Node-RED's CPU cost per hop. */
   hops?: ThroughputResult;
   fanout?: FanoutResult;

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { inspect } from "node:util";
 // runtimeEvents: where Node-RED's RED.comms.publish goes (the debug sidebar listens there).
 import { events as runtimeEvents } from "@node-red/util";
 import {
@@ -121,7 +122,7 @@ describe("msg.socket", function () {
     assert.equal(out[0].payload, "answer to 7");
   });
 
-  it("shows as a small plain object in JSON and in a debug node", async function () {
+  it("shows as a small plain object in JSON and in a debug node: id, namespace, rooms, the handshake's address, query and auth, and where the headers are", async function () {
     const port = await freePort();
     await load(
       [
@@ -151,17 +152,29 @@ describe("msg.socket", function () {
     try {
       const errors = errorsOf("dbg");
       const out = collect("hOut");
-      const c = await connected(`http://127.0.0.1:${port}`);
+      const c = await connected(`http://127.0.0.1:${port}`, {
+        query: { device: "d1" },
+        auth: { user: "ann" },
+        extraHeaders: { "x-probe": "header-value-7" },
+      });
       c.emit("go", "x");
       await until(() => out.length === 1 && published.length === 1, 2000, "the msg and the debug output");
 
       const json = JSON.stringify(out[0].socket);
-      assert.ok(json.length < 5000, `msg.socket is ${json.length} characters of JSON`);
+      assert.ok(json.length < 400, `msg.socket is ${json.length} characters of JSON`);
       const plain = JSON.parse(json);
-      assert.deepEqual(Object.keys(plain).sort(), ["connected", "handshake", "id", "namespace", "rooms"]);
+      assert.deepEqual(Object.keys(plain).sort(), ["handshake", "id", "namespace", "rooms"]);
       assert.equal(plain.id, c.id);
       assert.equal(plain.namespace, "/");
       assert.deepEqual([...plain.rooms].sort(), [c.id, "r1"].sort());
+      assert.match(plain.handshake.address, /127\.0\.0\.1$/);
+      assert.equal(plain.handshake.query.device, "d1");
+      assert.deepEqual(plain.handshake.auth, { user: "ann" });
+      // The header values stay out of what a debug node formats for every msg; it says where they are.
+      assert.equal(plain.handshake.headers, "msg.socket.handshake.headers");
+      assert.ok(!json.includes("header-value-7"), json);
+      assert.equal(out[0].socket.handshake.headers["x-probe"], "header-value-7");
+      assert.match(inspect(out[0].socket), /header-value-7/);
 
       const shown = JSON.parse(published[0].msg);
       assert.equal(shown.payload, "x");

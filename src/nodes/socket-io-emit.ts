@@ -25,6 +25,12 @@ interface EmitDef extends NodeDef {
   ackTimeout: number | string;
 }
 
+type Send = (msg: NodeMessageInFlow) => void;
+type Done = (err?: Error) => void;
+
+/** The room lists of a target that uses none: one shared, never-changed empty list. */
+const NO_ROOMS: string[] = Object.freeze([]) as unknown as string[];
+
 export = function (RED: NodeAPI): void {
   useCatalog(RED);
 
@@ -82,7 +88,41 @@ export = function (RED: NodeAPI): void {
     if (entry && target !== "ack") entry.namespace(namespaceSetting ?? "/", true);
     const pick = (setting: unknown, fromMsg: unknown): unknown => (isBlank(setting) ? fromMsg : setting);
 
-    node.on("input", (msg: NodeMessageInFlow, send, done) => {
+    /**
+     * Emits one msg's request (in its batch) and finishes the msg. A client may leave at any moment
+     * (a page reload): an emit to it, or a wait for its answer, is then nothing to do. No error, no
+     * log line, and no msg out.
+     */
+    const emitOne = (request: EmitRequest, msg: NodeMessageInFlow, send: Send, done: Done): void => {
+      let answers: Promise<unknown> | undefined;
+      try {
+        answers = emitTo(request);
+      } catch (err) {
+        if (err instanceof SocketGoneError && request.target === "socket") kit.succeeded();
+        else return kit.fail(err, done);
+        return done();
+      }
+      if (!answers) {
+        kit.succeeded();
+        return done();
+      }
+      answers.then(
+        (answer) => {
+          kit.succeeded();
+          msg.payload = answer;
+          send(msg);
+          done();
+        },
+        (err: unknown) => {
+          const departed = request.target === "socket" && SocketHandle.is(msg.socket) && !msg.socket.live;
+          if (!departed) return kit.fail(err, done);
+          kit.succeeded();
+          done();
+        },
+      );
+    };
+
+    node.on("input", (msg: NodeMessageInFlow, send: Send, done: Done) => {
       const fail = (err: unknown): void => kit.fail(err, done);
       try {
         // "reply" answers the sender when the msg has one, else goes to everyone.
@@ -109,39 +149,15 @@ export = function (RED: NodeAPI): void {
           namespace,
           event: event as string,
           args: argumentsToSend(msg.payload, msg.args),
-          rooms: usesRooms ? roomsOf(read.rooms(msg), roomsLabel, msg.room, "msg.room") : [],
-          except: usesRooms ? roomsOf(read.except(msg), exceptLabel, msg.except, "msg.except") : [],
+          rooms: usesRooms ? roomsOf(read.rooms(msg), roomsLabel, msg.room, "msg.room") : NO_ROOMS,
+          except: usesRooms ? roomsOf(read.except(msg), exceptLabel, msg.except, "msg.except") : NO_ROOMS,
           socket: msg.socket,
           ack: msg.ack,
           volatile: def.volatile === true,
           compress: def.compress !== false,
           ackTimeoutMs,
         };
-        // A client may leave at any moment (a page reload): an emit to it, or a wait for its answer,
-        // is then nothing to do. No error, no log line, and no msg out.
-        const nothingToDo = (): void => {
-          kit.succeeded();
-          done();
-        };
-        const departed = (): boolean => to === "socket" && SocketHandle.is(msg.socket) && !msg.socket.live;
-        const sent = (answer: unknown): void => {
-          kit.succeeded();
-          if (ackTimeoutMs !== undefined) {
-            msg.payload = answer;
-            send(msg);
-          }
-          done();
-        };
-        inBatch(() => {
-          try {
-            const answers = emitTo(request);
-            if (answers) answers.then(sent, (err: unknown) => (departed() ? nothingToDo() : fail(err)));
-            else sent(undefined);
-          } catch (err) {
-            if (err instanceof SocketGoneError && to === "socket") nothingToDo();
-            else fail(err);
-          }
-        });
+        inBatch(() => emitOne(request, msg, send, done));
       } catch (err) {
         fail(err);
       }

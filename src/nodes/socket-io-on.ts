@@ -9,6 +9,7 @@ import {
   type RoutedEvent,
   type Topic,
 } from "./core/event-router";
+import { nextMsgId } from "./core/msg-id";
 import { registerFlowNode, type FlowNodeKit } from "./lib/flow-node-kit";
 import { checkNamespace, linkServer, serverStatus } from "./lib/server-link";
 import { useCatalog } from "./lib/wording";
@@ -36,7 +37,7 @@ function topicOf(def: OnDef): Topic | undefined {
 
 /** One msg per event: a msg object is never shared between two events. */
 function toMessage(e: RoutedEvent, namespace: string): NodeMessage {
-  const msg: NodeMessage = { event: e.name, namespace };
+  const msg: NodeMessage = { _msgid: nextMsgId(), event: e.name, namespace };
   if (e.socket) {
     msg.socket = e.socket;
     msg.socketId = e.socket.id;

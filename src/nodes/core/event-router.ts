@@ -45,12 +45,11 @@ ClientArgumentsCtor.prototype = Object.create(Array.prototype, {
 
 /**
  * Marks the arguments a client sent, so the emit node can tell them, carried along unchanged,
- * from arguments a flow built: see `argumentsToSend`. The mark survives Node-RED's cloning.
+ * from arguments a flow built: see `argumentsToSend`. The mark survives Node-RED's cloning. The
+ * array itself is marked (no copy per event): pass one that nothing else holds, such as rest args.
  */
 export function clientArguments(args: unknown[]): ClientArguments {
-  const marked = ClientArgumentsCtor(args.length);
-  for (let i = 0; i < args.length; i++) marked[i] = args[i];
-  return marked;
+  return Object.setPrototypeOf(args, ClientArgumentsCtor.prototype) as ClientArguments;
 }
 
 function isClientArguments(value: unknown[]): boolean {

@@ -20,6 +20,17 @@ export interface HandshakeSnapshot {
   xdomain: boolean;
 }
 
+/** Where a flow reads the header values that `msg.socket`'s JSON leaves out. */
+export const HEADERS_ARE_AT = "msg.socket.handshake.headers";
+
+/** `msg.socket` as JSON: what a debug node shows. */
+export interface SocketSummary {
+  id: string;
+  namespace: string;
+  rooms: string[];
+  handshake: Pick<HandshakeSnapshot, "address" | "query" | "auth"> & { headers: typeof HEADERS_ARE_AT };
+}
+
 /** Thrown when a flow acts on a connection that has gone. */
 export class SocketGoneError extends Problem {
   constructor(id: string, namespace: string) {
@@ -219,19 +230,26 @@ export class SocketHandle {
     return this.need().timeout(ms);
   }
 
-  /** What a debug node, JSON.stringify and a file node see. */
-  toJSON(): Record<string, unknown> {
+  /**
+   * What a debug node, JSON.stringify and a file node see: the id, namespace and rooms, and the
+   * handshake's address, query and auth. A debug node showing the complete msg formats each value
+   * of it for every msg, so the header values stay out: `headers` names where they are.
+   */
+  toJSON(): SocketSummary {
+    const socket = this.live;
+    const h = socket ? snapshotOf(socket) : this.handshake;
     return {
       id: this.id,
       namespace: this.namespace,
-      connected: this.connected,
-      rooms: [...this.rooms],
-      handshake: this.handshake,
+      rooms: socket ? [...socket.rooms] : [],
+      handshake: { address: h.address, query: h.query, auth: h.auth, headers: HEADERS_ARE_AT },
     };
   }
 
+  /** util.inspect (a debug node's console output): the whole handshake, headers too. */
   [inspect.custom](): string {
-    return `SocketHandle ${inspect(this.toJSON(), { depth: 3 })}`;
+    const { id, namespace, connected, rooms, handshake } = this;
+    return `SocketHandle ${inspect({ id, namespace, connected, rooms: [...rooms], handshake }, { depth: 3 })}`;
   }
 }
 
