@@ -28,6 +28,14 @@ export interface Sizes {
   scaleHoldMs: number;
   scalePingMs: number;
   scaleConcurrency: number;
+  /** scale-50k: connections, held this long, each sending an event once a period. */
+  manyConnections: number;
+  manyHoldMs: number;
+  manyPingMs: number;
+  manyConcurrency: number;
+  /** Client processes, and destination addresses 127.0.0.1 to 127.0.0.N the connections spread over. */
+  manyClientProcesses: number;
+  manyAddresses: number;
 }
 
 export const FULL: Sizes = {
@@ -50,6 +58,12 @@ export const FULL: Sizes = {
   scaleHoldMs: 30_000,
   scalePingMs: 1000,
   scaleConcurrency: 500,
+  manyConnections: 50_000,
+  manyHoldMs: 60_000,
+  manyPingMs: 10_000,
+  manyConcurrency: 1000,
+  manyClientProcesses: 4,
+  manyAddresses: 4,
 };
 
 export const QUICK: Sizes = {
@@ -72,6 +86,12 @@ export const QUICK: Sizes = {
   scaleHoldMs: 3000,
   scalePingMs: 1000,
   scaleConcurrency: 250,
+  manyConnections: 2000,
+  manyHoldMs: 5000,
+  manyPingMs: 1000,
+  manyConcurrency: 200,
+  manyClientProcesses: 2,
+  manyAddresses: 2,
 };
 
 export const SCENARIOS = [
@@ -85,8 +105,13 @@ export const SCENARIOS = [
   "redeploy",
   "scale",
   "scaleout",
+  "scale-50k",
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+/** Run only when named with --only: they take longer than the rest of a full run. */
+export const ON_REQUEST: readonly Scenario[] = ["scale-50k"];
+/** Scenarios that run in the last round only. */
+export const LAST_ROUND_ONLY: readonly Scenario[] = ["scale", "scale-50k"];
 /** Scenarios that only mean something for the package (they measure Node-RED or the package itself). */
 export const PACKAGE_ONLY: readonly Scenario[] = ["clone", "debug", "hops", "redeploy", "scaleout"];
 

@@ -10,6 +10,7 @@ import { RESULT_PREFIX, sleep, type LoadPlan, type Scenario } from "./common";
 import { NAMESPACES } from "./flows";
 import { connect, redeploy, scale } from "./load-capacity";
 import { messageOf } from "./load-clients";
+import { scaleMany } from "./load-many";
 import { ServerProbe, type LoadContext } from "./load-probe";
 import { fanout, latency, scaleout, throughput } from "./load-traffic";
 
@@ -27,6 +28,7 @@ const RUN: Record<Scenario, (ctx: LoadContext) => Promise<unknown>> = {
   redeploy,
   scale,
   scaleout,
+  "scale-50k": scaleMany,
 };
 
 async function main(): Promise<void> {
@@ -43,11 +45,12 @@ async function main(): Promise<void> {
   }
 }
 
-// A hard stop: no scenario may hang the benchmark.
+// A hard stop: no scenario may hang the benchmark (scale-50k holds its connections for minutes).
+const hardStopMs = 240_000 + (plan.scenarios.includes("scale-50k") ? plan.sizes.manyHoldMs + 240_000 : 0);
 setTimeout(() => {
-  console.error("load: giving up after 4 minutes");
+  console.error(`load: giving up after ${hardStopMs / 1000} s`);
   process.exit(3);
-}, 240_000).unref();
+}, hardStopMs).unref();
 
 main().then(
   () => process.exit(0),

@@ -1,4 +1,4 @@
-// The report's rows for the connection scenarios: connect, redeploy, scale.
+// The report's rows for the connection scenarios: connect and redeploy.
 import { type Sizes } from "./common";
 import { ratio, type Figures } from "./report-figures";
 
@@ -54,81 +54,4 @@ export function redeployRows({ rows, med, sum, has }: Figures, sizes: Sizes): vo
   });
   rows.push({ figure: "redeploy: events lost", pkg: lost, target: "0", pass: lost === 0 });
   rows.push({ figure: "  events sent during redeploys (info)", pkg: med("package", (r) => r.redeploy?.sent) });
-}
-
-/** Scale: many connections held open. */
-export function scaleRows({ rows, med, has }: Figures, sizes: Sizes): void {
-  if (!(has("raw", "scale") || has("package", "scale"))) return;
-  const n = sizes.scaleConnections;
-  const conns = med("package", (r) => r.scale?.connections);
-  const p99 = med("package", (r) => r.scale?.loopP99Ms);
-  rows.push({
-    figure: `scale: connections held ${sizes.scaleHoldMs / 1000} s`,
-    raw: med("raw", (r) => r.scale?.connections),
-    pkg: conns,
-    target: `${n}`,
-    pass: conns === n,
-  });
-  rows.push({
-    figure: "scale: event-loop delay p99",
-    unit: "ms",
-    raw: med("raw", (r) => r.scale?.loopP99Ms),
-    pkg: p99,
-    ratio: ratio(
-      p99,
-      med("raw", (r) => r.scale?.loopP99Ms),
-    ),
-    target: "< 50 ms",
-    pass: p99 !== undefined && p99 < 50,
-  });
-  rows.push({
-    figure: "scale: event-loop delay max",
-    unit: "ms",
-    raw: med("raw", (r) => r.scale?.loopMaxMs),
-    pkg: med("package", (r) => r.scale?.loopMaxMs),
-  });
-  const rssRaw = med("raw", (r) => r.scale?.rssEndKb);
-  const rssPkg = med("package", (r) => r.scale?.rssEndKb);
-  rows.push({
-    figure: "scale: server RSS",
-    unit: "MB",
-    raw: rssRaw && rssRaw / 1024,
-    pkg: rssPkg && rssPkg / 1024,
-    ratio: ratio(rssPkg, rssRaw),
-  });
-  rows.push({
-    figure: "scale: server KB per connection",
-    unit: "KB",
-    raw: med("raw", (r) => r.scale?.kbPerConnection),
-    pkg: med("package", (r) => r.scale?.kbPerConnection),
-    ratio: ratio(
-      med("package", (r) => r.scale?.kbPerConnection),
-      med("raw", (r) => r.scale?.kbPerConnection),
-    ),
-  });
-  rows.push({
-    figure: "scale: connect rate",
-    unit: "connections/s",
-    raw: med("raw", (r) => r.scale?.connectPerSecond),
-    pkg: med("package", (r) => r.scale?.connectPerSecond),
-    ratio: ratio(
-      med("package", (r) => r.scale?.connectPerSecond),
-      med("raw", (r) => r.scale?.connectPerSecond),
-    ),
-  });
-  rows.push({
-    figure: "scale: server CPU while holding",
-    unit: "%",
-    raw: med("raw", (r) => r.scale?.serverCpuPercent),
-    pkg: med("package", (r) => r.scale?.serverCpuPercent),
-    ratio: ratio(
-      med("package", (r) => r.scale?.serverCpuPercent),
-      med("raw", (r) => r.scale?.serverCpuPercent),
-    ),
-  });
-  rows.push({
-    figure: "scale: pings answered",
-    raw: med("raw", (r) => r.scale?.pingsAnswered),
-    pkg: med("package", (r) => r.scale?.pingsAnswered),
-  });
 }

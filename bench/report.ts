@@ -1,6 +1,7 @@
 // The benchmark's report: every scenario's rows, the correctness over all rounds, and the table.
 import type { Scenario, Sizes, Target } from "./common";
-import { connectRows, redeployRows, scaleRows } from "./report-capacity";
+import { connectRows, redeployRows } from "./report-capacity";
+import { allScaleRows } from "./report-scale";
 import { figuresOf, format, type Row } from "./report-figures";
 import { fanoutRows, hopsRows, latencyRows, scaleoutRows, secondWireRows, throughputRows } from "./report-traffic";
 import type { Round } from "./results";
@@ -19,7 +20,7 @@ export function buildReport(
   scaleoutRows(figures, sizes);
   connectRows(figures, sizes);
   redeployRows(figures, sizes);
-  scaleRows(figures, sizes);
+  allScaleRows(figures, sizes);
 
   // Correctness over every scenario and round. Events lost in a redeploy count against its own target.
   let wrong = 0;

@@ -124,6 +124,8 @@ export interface ScenarioResults {
   connect?: ConnectResult;
   redeploy?: RedeployResult;
   scale?: ScaleResult;
+  /** The same with 50,000 connections from several client processes (`--only scale-50k`). */
+  "scale-50k"?: ScaleResult;
   scaleout?: ScaleOutResult;
 }
 

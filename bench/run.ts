@@ -6,8 +6,9 @@
  *                         [--set size=N,...] [--out FILE] [--profile]
  *
  *   --quick    each scenario once and smaller: a smoke check that the runner works
- *   --rounds   rounds of every scenario but scale (default 3; scale runs in the last round)
- *   --only     run only these scenarios (scaleout needs a Redis on 127.0.0.1:6379)
+ *   --rounds   rounds of every scenario but scale and scale-50k (default 3; they run in the last round)
+ *   --only     run only these scenarios (scaleout needs a Redis on 127.0.0.1:6379); scale-50k runs
+ *              only when named here (several minutes)
  *   --out      where the results JSON goes (default bench/results/latest.json, or latest-quick.json)
  *   --side     raw or package: run one side only (for profiling)
  *   --set      change sizes, e.g. --set fanEvents=1000,connects=500 (see Sizes in common.ts)
@@ -24,7 +25,18 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { redisAnswers, START_REDIS, underCi } from "../test/redis-ping";
-import { FULL, log, PACKAGE_ONLY, QUICK, SCENARIOS, type Scenario, type Sizes, type Target } from "./common";
+import {
+  FULL,
+  LAST_ROUND_ONLY,
+  log,
+  ON_REQUEST,
+  PACKAGE_ONLY,
+  QUICK,
+  SCENARIOS,
+  type Scenario,
+  type Sizes,
+  type Target,
+} from "./common";
 import { ROOT, runLoad, startPackage, startRaw, startScaleOutPair } from "./processes";
 import { buildReport, printTable } from "./report";
 import type { Round } from "./results";
@@ -48,7 +60,7 @@ function parseArgs(argv: string[]): Args {
   const quick = argv.includes("--quick");
   const only = (value("--only")
     ?.split(",")
-    .map((s) => s.trim()) ?? [...SCENARIOS]) as Scenario[];
+    .map((s) => s.trim()) ?? SCENARIOS.filter((s) => !ON_REQUEST.includes(s))) as Scenario[];
   for (const s of only)
     if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario "${s}"; known: ${SCENARIOS.join(", ")}`);
   const rounds = quick ? 1 : Number(value("--rounds") ?? 3);
@@ -125,7 +137,7 @@ async function main(): Promise<number> {
     rounds.push(round);
     for (const target of order.filter((t) => args.sides.includes(t))) {
       const scenarios = args.only.filter(
-        (s) => (s !== "scale" || last) && (target === "package" || !PACKAGE_ONLY.includes(s)),
+        (s) => (!LAST_ROUND_ONLY.includes(s) || last) && (target === "package" || !PACKAGE_ONLY.includes(s)),
       );
       if (scenarios.length === 0) continue;
       const monitorFile = join(tmpdir(), `bench-loop-${process.pid}-${target}-${i}.json`);
