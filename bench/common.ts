@@ -161,3 +161,17 @@ export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 export const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
+
+/** Calls `fn` with the JSON after `prefix` of each whole line of `stream` that starts with it. */
+export function prefixedLines(stream: NodeJS.ReadableStream, prefix: string, fn: (value: unknown) => void): void {
+  let buffer = "";
+  stream.on("data", (d: Buffer) => {
+    buffer += d.toString();
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line.startsWith(prefix)) fn(JSON.parse(line.slice(prefix.length)));
+    }
+  });
+}

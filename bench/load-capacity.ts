@@ -3,8 +3,8 @@
 import { now, sleep, type LoadPlan } from "./common";
 import { NAMESPACES, packageFlows, REFUSAL, TOKEN } from "./flows";
 import { closeAll, connected, connectMany, open, PeriodicRequests } from "./load-clients";
-import type { LoadContext } from "./load-probe";
-import type { ConnectResult, RedeployResult, ScaleResult } from "./results";
+import type { LoadContext, MonitorReport } from "./load-probe";
+import type { ConnectResult, Cpu, RedeployResult, ScaleResult } from "./results";
 
 /** Connections through the middleware: the right token is admitted, a wrong one refused. */
 export async function connect({ plan, sizes, probe }: LoadContext): Promise<ConnectResult> {
@@ -105,19 +105,42 @@ export async function scale({ plan, sizes, probe }: LoadContext): Promise<ScaleR
   const holdMs = now() - h0;
   const lost = await requests.finish(10_000);
   const { disconnects, sent, answered, wrong } = requests;
-  const w = end.window!;
-  return {
+  return scaleResult({
     connections: sockets.length,
-    connectMs: Math.round(connectMs),
-    connectPerSecond: Math.round((sockets.length / connectMs) * 1000),
-    holdMs: Math.round(holdMs),
-    pingsSent: sent,
-    pingsAnswered: answered,
-    disconnects,
-    rssBeforeKb: before.rssKb,
-    rssConnectedKb: connectedReport.rssKb,
-    rssEndKb: end.rssKb,
-    kbPerConnection: Math.round(((connectedReport.rssKb - before.rssKb) / Math.max(1, sockets.length)) * 100) / 100,
+    connectMs,
+    holdMs,
+    counts: { sent, answered, wrong, lost: lost + failed, disconnects },
+    before,
+    connected: connectedReport,
+    end,
+    cpu,
+  });
+}
+
+/** What a scale scenario measured, as its result: counts, memory, the hold window's loop and CPU. */
+export function scaleResult(m: {
+  connections: number;
+  connectMs: number;
+  holdMs: number;
+  counts: { sent: number; answered: number; wrong: number; lost: number; disconnects: number };
+  before: MonitorReport;
+  connected: MonitorReport;
+  end: MonitorReport;
+  cpu: Cpu;
+}): ScaleResult {
+  const w = m.end.window!;
+  return {
+    connections: m.connections,
+    connectMs: Math.round(m.connectMs),
+    connectPerSecond: Math.round((m.connections / m.connectMs) * 1000),
+    holdMs: Math.round(m.holdMs),
+    pingsSent: m.counts.sent,
+    pingsAnswered: m.counts.answered,
+    disconnects: m.counts.disconnects,
+    rssBeforeKb: m.before.rssKb,
+    rssConnectedKb: m.connected.rssKb,
+    rssEndKb: m.end.rssKb,
+    kbPerConnection: Math.round(((m.connected.rssKb - m.before.rssKb) / Math.max(1, m.connections)) * 100) / 100,
     loopP50Ms: w.p50,
     loopP99Ms: w.p99,
     loopMaxMs: w.max,
@@ -125,8 +148,8 @@ export async function scale({ plan, sizes, probe }: LoadContext): Promise<ScaleR
     gcMs: w.gc.ms,
     gcMaxMs: w.gc.maxMs,
     longPauses: { gc: w.gc.long, stalls: w.stalls },
-    ...cpu,
-    wrong,
-    lost: lost + failed,
+    ...m.cpu,
+    wrong: m.counts.wrong,
+    lost: m.counts.lost,
   };
 }

@@ -3,10 +3,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { now, sleep } from "./common";
+import { now, prefixedLines, sleep } from "./common";
 import { NAMESPACES } from "./flows";
 import type { LoadContext } from "./load-probe";
 import { loopbackOnly, SWARM_PREFIX, type SwarmPlan } from "./load-swarm";
+import { scaleResult } from "./load-capacity";
 import type { ScaleResult } from "./results";
 
 /** File descriptors a server needs beyond one per connection (its modules, listeners, Redis, logs). */
@@ -47,16 +48,7 @@ function startSwarm(plan: SwarmPlan): Swarm {
     { stdio: ["pipe", "pipe", "inherit"] },
   );
   const swarm: Swarm = { proc, lines: [] };
-  let buffer = "";
-  proc.stdout!.on("data", (d: Buffer) => {
-    buffer += d.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (line.startsWith(SWARM_PREFIX)) swarm.lines.push(JSON.parse(line.slice(SWARM_PREFIX.length)));
-    }
-  });
+  prefixedLines(proc.stdout!, SWARM_PREFIX, (line) => swarm.lines.push(line));
   return swarm;
 }
 
@@ -74,6 +66,7 @@ async function lineOfEach<T>(swarms: Swarm[], n: number, ms: number): Promise<T[
 
 interface Connected {
   connected: number;
+  byAddress: Record<string, number>;
   failed: number;
   firstError?: string;
 }
@@ -127,32 +120,26 @@ export async function scaleMany({ plan, sizes, probe }: LoadContext): Promise<Sc
     for (const s of swarms) s.proc.stdin!.end("finish\n");
     const finished = await lineOfEach<Finished>(swarms, 2, 60_000);
     const sum = (k: keyof Finished): number => finished.reduce((a, f) => a + f[k], 0);
-    const w = end.window!;
-    return {
-      connections,
-      connectMs: Math.round(connectMs),
-      connectPerSecond: Math.round((connections / connectMs) * 1000),
-      holdMs: Math.round(holdMs),
-      pingsSent: sum("sent"),
-      pingsAnswered: sum("answered"),
-      disconnects: sum("disconnects"),
-      rssBeforeKb: before.rssKb,
-      rssConnectedKb: connectedReport.rssKb,
-      rssEndKb: end.rssKb,
-      kbPerConnection: Math.round(((connectedReport.rssKb - before.rssKb) / Math.max(1, connections)) * 100) / 100,
-      loopP50Ms: w.p50,
-      loopP99Ms: w.p99,
-      loopMaxMs: w.max,
-      loopSamples: w.samples,
-      gcMs: w.gc.ms,
-      gcMaxMs: w.gc.maxMs,
-      longPauses: { gc: w.gc.long, stalls: w.stalls },
-      serverCpuPercent: cpu.serverCpuPercent,
-      loadCpuPercent: NaN,
-      serverUsPerOp: NaN,
+    const counts = {
+      sent: sum("sent"),
+      answered: sum("answered"),
       wrong: sum("wrong"),
-      lost: sum("lost") + failed,
+      disconnects: sum("disconnects"),
     };
+    const byAddress: Record<string, number> = {};
+    for (const o of opened) for (const [a, k] of Object.entries(o.byAddress)) byAddress[a] = (byAddress[a] ?? 0) + k;
+    const result = scaleResult({
+      connections,
+      connectMs,
+      holdMs,
+      counts: { ...counts, lost: sum("lost") + failed },
+      before,
+      connected: connectedReport,
+      end,
+      // The load is spread over processes: the server's CPU share is the figure, not per event.
+      cpu: { ...cpu, loadCpuPercent: NaN, serverUsPerOp: NaN },
+    });
+    return { ...result, byAddress, clientProcesses: processes };
   } finally {
     for (const s of swarms) if (s.proc.exitCode === null) s.proc.kill();
   }

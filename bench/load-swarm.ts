@@ -4,7 +4,7 @@
  * ports per destination address), and keeps each one sending an event through the flow once a period.
  *
  * Usage: node --require tsx/cjs bench/load-swarm.ts '<SwarmPlan as JSON>'
- * Prints `SWARM {"connected":…}` once its connections are open, then, after "finish" on stdin,
+ * Prints `SWARM {"connected":…,"byAddress":…}` once its connections are open, then, after "finish" on stdin,
  * `SWARM {"sent":…}` with what was sent, answered, wrong, lost and disconnected, and exits. Every
  * loop is bounded in count and time; it gives up by itself after `maxMs`.
  */
@@ -37,11 +37,17 @@ async function main(plan: SwarmPlan): Promise<void> {
     process.stdout.write(`${SWARM_PREFIX}${JSON.stringify(what)}\n`);
   };
   const t0 = now();
-  const { sockets, failed, firstError } = await connectMany(plan.count, plan.concurrency, (i) =>
-    open(plan.urls[i % plan.urls.length], plan.namespace),
-  );
+  const hosts = new Map<unknown, string>();
+  const { sockets, failed, firstError } = await connectMany(plan.count, plan.concurrency, (i) => {
+    const url = plan.urls[i % plan.urls.length];
+    const socket = open(url, plan.namespace);
+    hosts.set(socket, new URL(url).hostname);
+    return socket;
+  });
   const requests = new PeriodicRequests(sockets, plan.pingMs);
-  say({ connected: sockets.length, failed, firstError, ms: Math.round(now() - t0) });
+  const byAddress: Record<string, number> = {};
+  for (const s of sockets) byAddress[hosts.get(s)!] = (byAddress[hosts.get(s)!] ?? 0) + 1;
+  say({ connected: sockets.length, byAddress, failed, firstError, ms: Math.round(now() - t0) });
   await new Promise<void>((resolve) => {
     process.stdin.on("data", (d: Buffer) => {
       if (d.toString().includes("finish")) resolve();

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { createClient } from "redis";
 import { startNodeRed } from "../test/node-red-process";
 import { freePort, waitListening } from "../test/ports";
-import { BENCH_REDIS_URL, log, RESULT_PREFIX, type LoadPlan, type Scenario } from "./common";
+import { BENCH_REDIS_URL, log, prefixedLines, RESULT_PREFIX, type LoadPlan, type Scenario } from "./common";
 import { NAMESPACES, packageFlows } from "./flows";
 import type { LoadOutcome } from "./results";
 
@@ -181,28 +181,20 @@ export function runLoad(plan: LoadPlan): Promise<LoadOutcome> {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const outcome: LoadOutcome = { results: {}, errors: {}, scenarioMs: {} };
-    let buffer = "";
-    proc.stdout!.on("data", (d: Buffer) => {
-      buffer += d.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (!line.startsWith(RESULT_PREFIX)) continue;
-        const r = JSON.parse(line.slice(RESULT_PREFIX.length)) as {
-          scenario: Scenario;
-          result?: unknown;
-          error?: string;
-          ms: number;
-        };
-        outcome.scenarioMs[r.scenario] = r.ms;
-        if (r.error !== undefined) {
-          outcome.errors[r.scenario] = r.error;
-          log(`  ${plan.target} ${r.scenario}: ERROR ${r.error}`);
-        } else {
-          (outcome.results as Record<string, unknown>)[r.scenario] = r.result;
-          log(`  ${plan.target} ${r.scenario} (${(r.ms / 1000).toFixed(1)} s): ${JSON.stringify(r.result)}`);
-        }
+    prefixedLines(proc.stdout!, RESULT_PREFIX, (line) => {
+      const r = line as {
+        scenario: Scenario;
+        result?: unknown;
+        error?: string;
+        ms: number;
+      };
+      outcome.scenarioMs[r.scenario] = r.ms;
+      if (r.error !== undefined) {
+        outcome.errors[r.scenario] = r.error;
+        log(`  ${plan.target} ${r.scenario}: ERROR ${r.error}`);
+      } else {
+        (outcome.results as Record<string, unknown>)[r.scenario] = r.result;
+        log(`  ${plan.target} ${r.scenario} (${(r.ms / 1000).toFixed(1)} s): ${JSON.stringify(r.result)}`);
       }
     });
     proc.stderr!.on("data", (d: Buffer) => process.stderr.write(d));

@@ -14,10 +14,10 @@ export function connectRows({ rows, med, has, cpuRows }: Figures, sizes: Sizes):
     raw,
     pkg,
     ratio: q,
-    target: "≥ 0.7 × raw",
-    pass: q !== undefined && q >= 0.7,
+    target: "≥ 0.9 × raw",
+    pass: q !== undefined && q >= 0.9,
   });
-  cpuRows("connect", "connection");
+  cpuRows("connect", "connection", 1.1);
   const rawKb = med("raw", (r) => r.connect?.kbPerConnection);
   const pkgKb = med("package", (r) => r.connect?.kbPerConnection);
   const k = ratio(pkgKb, rawKb);

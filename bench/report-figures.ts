@@ -37,8 +37,11 @@ export interface Figures {
   sum(t: Target, get: Get): number;
   /** Whether any round has the scenario's results for the side. */
   has(t: Target, s: Scenario): boolean;
-  /** Info rows: the server's CPU time per operation, and how busy the load process was. */
-  cpuRows(s: Scenario, op: string): void;
+  /**
+   * Rows of the server's CPU time per operation, and how busy the load process was: info rows, or
+   * with `atMost` a target on the CPU time's ratio package/raw.
+   */
+  cpuRows(s: Scenario, op: string, atMost?: number): void;
 }
 
 export function figuresOf(rounds: Round[]): Figures {
@@ -53,11 +56,24 @@ export function figuresOf(rounds: Round[]): Figures {
   const sum = (t: Target, get: Get): number => values(t, get).reduce((a, b) => a + b, 0);
   const has = (t: Target, s: Scenario): boolean => rounds.some((r) => r[t]?.results[s] !== undefined);
   const rows: Row[] = [];
-  const cpuRows = (s: Scenario, op: string): void => {
+  const cpuRows = (s: Scenario, op: string, atMost?: number): void => {
     const get = (r: ScenarioResults): Checked | undefined => r[s];
     const raw = med("raw", (r) => get(r)?.serverUsPerOp);
     const pkg = med("package", (r) => get(r)?.serverUsPerOp);
-    rows.push({ figure: `  server CPU per ${op} (info)`, unit: "µs", raw, pkg, ratio: ratio(pkg, raw) });
+    const q = ratio(pkg, raw);
+    rows.push(
+      atMost === undefined
+        ? { figure: `  server CPU per ${op} (info)`, unit: "µs", raw, pkg, ratio: q }
+        : {
+            figure: `  server CPU per ${op}`,
+            unit: "µs",
+            raw,
+            pkg,
+            ratio: q,
+            target: `≤ ${atMost} × raw`,
+            pass: q !== undefined && q <= atMost,
+          },
+    );
     rows.push({
       figure: "  server / load process CPU (info)",
       unit: "%",

@@ -110,6 +110,9 @@ export interface ScaleResult extends Checked {
   gcMaxMs: number;
   /** Collections ≥ 50 ms and event-loop stalls > 250 ms, with their time from the hold window's start. */
   longPauses: { gc: Array<{ atMs: number; ms: number; kind: string }>; stalls: Array<{ atMs: number; ms: number }> };
+  /** scale-50k: the connections per destination address, and how many client processes held them. */
+  byAddress?: Record<string, number>;
+  clientProcesses?: number;
 }
 
 export interface ScenarioResults {

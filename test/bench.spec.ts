@@ -65,12 +65,14 @@ describe("the benchmark runner (--quick smoke run)", function () {
       "latency p50",
       "throughput",
       "clone",
+      "debug: throughput with a 2nd wire to an active debug node",
       "fan-out",
       "connect via middleware",
       "server memory per connection",
       "redeploy: disconnects",
       "redeploy: events lost",
       "scale: event-loop delay p99",
+      "scale: server RSS",
     ];
     if (withRedis) figures.push("scale-out (");
     for (const figure of figures) {
@@ -92,7 +94,35 @@ describe("the benchmark runner (--quick smoke run)", function () {
         assert.equal(side.results[scenario]?.wrong, 0, `${scenario}: ${JSON.stringify(side.results[scenario])}`);
       }
     }
-    for (const scenario of ["clone", "redeploy", ...(withRedis ? ["scaleout"] : [])])
+    for (const scenario of ["clone", "debug", "redeploy", ...(withRedis ? ["scaleout"] : [])])
       assert.equal(round.package!.results[scenario]?.wrong, 0, scenario);
+    // scale-50k runs only when asked for.
+    assert.equal(round.package!.results["scale-50k"], undefined);
+  });
+
+  it("scale-50k, asked for, holds its connections from several client processes over several loopback addresses", async function () {
+    const out = join(dir, "many.json");
+    const tsxCli = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+    const args = ["bench/run.ts", "--quick", "--only", "scale-50k", "--side", "package", "--out", out];
+    const { code, stdout, stderr } = await run([tsxCli, ...args], 110_000);
+    assert.equal(code, 0, `bench exited with ${code}:\n${stdout}\n${stderr}`);
+    const many = (JSON.parse(readFileSync(out, "utf8")) as QuickResults).perRound[0].package!.results["scale-50k"] as {
+      connections: number;
+      pingsSent: number;
+      pingsAnswered: number;
+      disconnects: number;
+      wrong: number;
+      lost: number;
+      byAddress: Record<string, number>;
+      clientProcesses: number;
+    };
+    // --quick: 2000 connections from 2 processes to 127.0.0.1 and 127.0.0.2, held 5 s, an event a second.
+    assert.equal(many.connections, 2000, JSON.stringify(many));
+    assert.equal(many.clientProcesses, 2);
+    assert.deepEqual(many.byAddress, { "127.0.0.1": 1000, "127.0.0.2": 1000 });
+    assert.ok(many.pingsSent >= 2000 * 4, JSON.stringify(many));
+    assert.equal(many.pingsAnswered, many.pingsSent, JSON.stringify(many));
+    assert.deepEqual([many.disconnects, many.wrong, many.lost], [0, 0, 0]);
+    assert.match(stdout, /\| scale-50k \(2000\): server KB per connection/);
   });
 });
