@@ -1,7 +1,7 @@
 // The report's rows for the message scenarios: latency, throughput, clone, hops, fan-out, scale-out.
 import { median, type Sizes } from "./common";
 import { EXTRA_HOPS } from "./flows";
-import { ratio, type Figures } from "./report-figures";
+import { ratio, type Figures, type Row } from "./report-figures";
 
 /** Latency: round trips one at a time, and the cost of a Node-RED hop. */
 export function latencyRows({ rows, med, has }: Figures, sizes: Sizes): void {
@@ -32,16 +32,7 @@ export function latencyRows({ rows, med, has }: Figures, sizes: Sizes): void {
       pkg: med("package", (r) => r.latency?.hopsP50Us),
     });
     rows.push({ figure: "Node-RED cost per hop (p50)", unit: "µs", pkg: perHop });
-    if (raw !== undefined && pkg !== undefined && perHop !== undefined) {
-      // on → emit crosses one wire: the floor is the raw round trip plus one hop.
-      rows.push({
-        figure: "floor: raw + 1 hop (on → emit)",
-        unit: "µs",
-        pkg: raw + perHop,
-        ratio: (raw + perHop) / raw,
-      });
-      rows.push({ figure: "package cost beyond the floor", unit: "µs", pkg: pkg - raw - perHop });
-    }
+    floorRows(rows, ["floor: raw + 1 hop (on → emit)", "package cost beyond the floor"], raw, perHop, pkg);
   }
 }
 
@@ -133,17 +124,23 @@ export function hopsRows({ rows, values, med, has }: Figures): void {
     note: "ratio: to direct",
   });
   rows.push({ figure: "  Node-RED CPU per hop (info)", unit: "µs", pkg: perHop });
-  // The floor: what raw Socket.IO costs, plus Node-RED passing the msg along the one wire on → emit.
-  const rawCpu = med("raw", (r) => r.throughput?.serverUsPerOp);
-  const pkgCpu = med("package", (r) => r.throughput?.serverUsPerOp);
-  if (rawCpu === undefined || pkgCpu === undefined || !Number.isFinite(perHop)) return;
-  rows.push({
-    figure: "  floor: raw CPU per round trip + 1 hop (info)",
-    unit: "µs",
-    pkg: rawCpu + perHop,
-    ratio: (rawCpu + perHop) / rawCpu,
-  });
-  rows.push({ figure: "  package CPU beyond the floor (info)", unit: "µs", pkg: pkgCpu - rawCpu - perHop });
+  floorRows(
+    rows,
+    ["  floor: raw CPU per round trip + 1 hop (info)", "  package CPU beyond the floor (info)"],
+    med("raw", (r) => r.throughput?.serverUsPerOp),
+    perHop,
+    med("package", (r) => r.throughput?.serverUsPerOp),
+  );
+}
+
+/**
+ * Node-RED's floor: what raw Socket.IO costs plus Node-RED passing the msg along the one wire
+ * on → emit, and what the package costs beyond it.
+ */
+function floorRows(rows: Row[], [floor, beyond]: [string, string], raw?: number, perHop?: number, pkg?: number): void {
+  if (raw === undefined || pkg === undefined || perHop === undefined || !Number.isFinite(perHop)) return;
+  rows.push({ figure: floor, unit: "µs", pkg: raw + perHop, ratio: (raw + perHop) / raw });
+  rows.push({ figure: beyond, unit: "µs", pkg: pkg - raw - perHop });
 }
 
 /** Fan-out: one event to every client in a room. */
