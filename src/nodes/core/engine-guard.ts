@@ -93,12 +93,15 @@ export class ClosedConnections {
  * // on shutdown
  * guard.stop();
  */
+/** How many namespaces a socket's connection has joined now: Socket.IO's Client keeps them. */
+function joinedCount(socket: Socket): number {
+  return (socket.client as unknown as { sockets: Map<string, Socket> }).sockets.size;
+}
+
 export class EngineGuard {
   private readonly limits: EngineLimits;
   private readonly tooManyPackets: ClosedConnections;
   private readonly tooBig: ClosedConnections;
-  /** Engine.IO connection -> the namespaces it has joined now. */
-  private readonly joined = new WeakMap<object, number>();
   /** Connections that left every namespace, until they join again, close, or are closed. */
   private readonly idleTimers = new Map<Socket["conn"], NodeJS.Timeout>();
   /** Transports already wrapped: a client may announce an upgrade probe more than once. */
@@ -141,15 +144,23 @@ export class EngineGuard {
   private watchEngine(engine: Engine): void {
     this.maxBytes = engine.opts.maxHttpBufferSize ?? 1e6;
     engine.on("connection", (conn: Connection) => {
-      this.watchTransport(conn, conn.transport);
-      // A probe transport during an upgrade, before it becomes conn.transport.
-      conn.on("upgrading", (transport: Transport) => this.watchTransport(conn, transport));
+      this.watchTransport(conn, conn.transport, true);
+      // A probe transport during an upgrade, before it becomes conn.transport. A connection that
+      // opened on WebSocket has nothing to upgrade to: no listener (and no memory) for it.
+      if (conn.transport.name !== "websocket")
+        conn.on("upgrading", (transport: Transport) => this.watchTransport(conn, transport));
     });
   }
 
-  private watchTransport(conn: Connection, transport: Transport): void {
-    if (this.watched.has(transport)) return;
-    this.watched.add(transport);
+  /**
+   * Wraps a transport once: a client may announce an upgrade probe more than once. A connection's
+   * first transport comes once, so it is not remembered.
+   */
+  private watchTransport(conn: Connection, transport: Transport, first = false): void {
+    if (!first) {
+      if (this.watched.has(transport)) return;
+      this.watched.add(transport);
+    }
     if (transport.name === "websocket") {
       transport.socket?.on("error", (err: { code?: string }) => {
         if (err?.code === WS_TOO_BIG) this.tooBig.add(conn.remoteAddress);
@@ -182,27 +193,35 @@ export class EngineGuard {
     };
   }
 
+  /**
+   * A socket joined a namespace. What a connection has joined is Socket.IO's own count (its Client's
+   * sockets), and the listener is one function for all sockets: nothing is kept per connection.
+   */
   private onJoin(socket: Socket): void {
-    const conn = socket.conn;
-    const before = this.joined.get(conn);
-    if (before === undefined) conn.once("close", () => this.stopIdleTimer(conn));
-    this.joined.set(conn, (before ?? 0) + 1);
-    this.stopIdleTimer(conn);
-    socket.once("disconnect", () => {
-      const left = (this.joined.get(conn) ?? 1) - 1;
-      this.joined.set(conn, left);
-      if (left === 0 && conn.readyState === "open") this.startIdleTimer(conn);
-    });
+    if (this.idleTimers.size > 0) this.stopIdleTimer(socket.conn);
+    socket.on("disconnect", this.onLeave);
   }
 
+  /** A socket left its namespace (`this` is the socket); Socket.IO has removed it from its Client. */
+  private readonly onLeave = (() => {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const guard = this;
+    return function (this: Socket): void {
+      if (joinedCount(this) === 0 && this.conn.readyState === "open") guard.startIdleTimer(this);
+    };
+  })();
+
   /** Socket.IO closes a connection that joins no namespace in time, but not one that joined and left. */
-  private startIdleTimer(conn: Socket["conn"]): void {
+  private startIdleTimer(socket: Socket): void {
+    const conn = socket.conn;
+    if (this.idleTimers.has(conn)) return;
     const timer = setTimeout(() => {
       this.idleTimers.delete(conn);
-      if (!this.joined.get(conn)) conn.close();
+      if (joinedCount(socket) === 0) conn.close();
     }, this.io.connectTimeout());
     timer.unref();
     this.idleTimers.set(conn, timer);
+    conn.once("close", () => this.stopIdleTimer(conn));
   }
 
   private stopIdleTimer(conn: Socket["conn"]): void {

@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events";
 import type { Namespace, Socket } from "socket.io";
+import { takeAck } from "./ack-once";
 import { ConnectAttempts } from "./connect-attempts";
 import type { DeployGate } from "./deploy-gate";
 import {
@@ -23,27 +24,15 @@ export interface HubLimits {
   events?: EventLimit;
 }
 
+// What the hub keeps on a Socket.IO socket: its handle, and its event bucket when events are limited.
+const HANDLE = Symbol("socketHandle");
+const BUCKET = Symbol("eventBucket");
+type Tagged = Socket & { [HANDLE]?: SocketHandle; [BUCKET]?: EventBucket };
+
 /** Socket.IO's session store, as far as the hub wraps it (the in-memory one keeps sessions in a Map). */
 interface SessionStore {
   restoreSession(pid: string, offset: string): Promise<{ sid: string } | null> | null;
   sessions?: Map<string, unknown>;
-}
-
-/**
- * Takes the acknowledgement callback off the end of `args`, where Socket.IO passes it when the sender
- * waits for an answer. It answers once: a later call returns false, so an emit to the ack can
- * report the second answer as an error.
- */
-function takeAck(args: unknown[]): ((...answer: unknown[]) => boolean) | undefined {
-  if (typeof args[args.length - 1] !== "function") return undefined;
-  const ack = args.pop() as (...answer: unknown[]) => void;
-  let used = false;
-  return (...answer) => {
-    if (used) return false;
-    used = true;
-    ack(...answer);
-    return true;
-  };
 }
 
 /**
@@ -54,7 +43,6 @@ function takeAck(args: unknown[]): ((...answer: unknown[]) => boolean) | undefin
 export class NamespaceHub {
   readonly router: EventRouter;
   readonly chain: MiddlewareChain;
-  private readonly handles = new WeakMap<Socket, SocketHandle>();
   /** Sockets inside a middleware flow: not in `nsp.sockets` yet, but msg.socket must reach them. */
   private readonly pending = new Map<string, Socket>();
   private readonly countWatchers = new Set<(count: number) => void>();
@@ -119,14 +107,10 @@ export class NamespaceHub {
     return this.nsp.sockets.get(id) ?? this.pending.get(id);
   }
 
-  /** The one handle of a socket, made on first use. */
+  /** The one handle of a socket, made on first use (and kept on the socket). */
   handleOf(socket: Socket): SocketHandle {
-    let handle = this.handles.get(socket);
-    if (!handle) {
-      handle = new SocketHandle(this.serverKey, socket);
-      this.handles.set(socket, handle);
-    }
-    return handle;
+    const tagged = socket as Tagged;
+    return (tagged[HANDLE] ??= new SocketHandle(this.serverKey, socket));
   }
 
   /** Writes what the reports still count (the server is closing). */
@@ -175,37 +159,55 @@ export class NamespaceHub {
     };
   }
 
+  /**
+   * A socket joined. Its listeners are the hub's own functions, shared by every socket (`this` is
+   * the socket), and what they need per socket is kept on it: no closures per connection.
+   */
   private connected(socket: Socket): void {
     this.attempts.connected(socket);
     const handle = this.handleOf(socket);
-    const router = this.router;
-    router.route({ kind: "lifecycle", name: "connection", socket: handle, args: [] });
-    const bucket = this.limits.events && new EventBucket(this.limits.events);
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if (bucket) {
-        const verdict = bucket.take();
-        if (verdict !== "allow") {
-          this.dropped.add();
-          if (verdict === "disconnect" && socket.connected) {
-            this.flooded.add();
-            socket.disconnect(true);
-          }
-          return;
-        }
-      }
-      const ack = takeAck(args);
-      router.route({ kind: "client", name: String(event), socket: handle, args: clientArguments(args), ack });
-    });
-    socket.on("disconnecting", (reason: string) => {
-      const rooms = [...socket.rooms];
-      router.route({ kind: "lifecycle", name: "disconnecting", socket: handle, args: [], reason, rooms });
-    });
-    socket.on("disconnect", (reason: string) => {
-      SocketHandle.retire(handle, socket);
-      router.route({ kind: "lifecycle", name: "disconnect", socket: handle, args: [], reason });
-      this.countChanged();
-    });
+    if (this.limits.events) (socket as Tagged)[BUCKET] = new EventBucket(this.limits.events);
+    this.router.route({ kind: "lifecycle", name: "connection", socket: handle, args: [] });
+    socket.onAny(this.listeners.event);
+    socket.on("disconnecting", this.listeners.disconnecting);
+    socket.on("disconnect", this.listeners.disconnect);
     this.countChanged();
+  }
+
+  /** The listeners every socket of the namespace shares. */
+  private readonly listeners = ((hub: NamespaceHub) => ({
+    event(this: Socket, event: string, ...args: unknown[]): void {
+      hub.clientEvent(this, event, args);
+    },
+    disconnecting(this: Socket, reason: string): void {
+      const rooms = [...this.rooms];
+      const handle = hub.handleOf(this);
+      hub.router.route({ kind: "lifecycle", name: "disconnecting", socket: handle, args: [], reason, rooms });
+    },
+    disconnect(this: Socket, reason: string): void {
+      const handle = hub.handleOf(this);
+      SocketHandle.retire(handle, this);
+      hub.router.route({ kind: "lifecycle", name: "disconnect", socket: handle, args: [], reason });
+      hub.countChanged();
+    },
+  }))(this);
+
+  private clientEvent(socket: Socket, event: string, args: unknown[]): void {
+    const bucket = (socket as Tagged)[BUCKET];
+    if (bucket) {
+      const verdict = bucket.take();
+      if (verdict !== "allow") {
+        this.dropped.add();
+        if (verdict === "disconnect" && socket.connected) {
+          this.flooded.add();
+          socket.disconnect(true);
+        }
+        return;
+      }
+    }
+    const ack = takeAck(args);
+    const handle = this.handleOf(socket);
+    this.router.route({ kind: "client", name: String(event), socket: handle, args: clientArguments(args), ack });
   }
 
   /**

@@ -3,7 +3,7 @@
  * RETIRED_MS, and all of them within RETIRED_BYTES, so a disconnect flow can still read it.
  */
 import type { Namespace, Socket } from "socket.io";
-import type { HandshakeSnapshot } from "./socket-handle";
+import type { HandshakeSnapshot } from "./handshake-snapshot";
 
 /**
  * How long a departed socket's handshake (without its auth) stays readable, for the msgs still about

@@ -1,24 +1,13 @@
 import { inspect } from "node:util";
 import type { Socket } from "socket.io";
+import { emptyHandshake, snapshotOf, type HandshakeSnapshot } from "./handshake-snapshot";
+export type { HandshakeSnapshot } from "./handshake-snapshot";
 import { findSocket } from "./live-sockets";
 import { Problem } from "./problem";
 import { keepRetired, retiredOf, retiredUsage, type Retired } from "./retired-handshakes";
 
 // How long, and within how many bytes, a departed socket's handshake stays readable through its handle.
 export { RETIRED_BYTES, RETIRED_MS } from "./retired-handshakes";
-
-/** The parts of a Socket.IO handshake a flow reads, copied into plain objects. */
-export interface HandshakeSnapshot {
-  headers: Record<string, string | string[] | undefined>;
-  query: Record<string, unknown>;
-  auth: Record<string, unknown>;
-  address: string;
-  time: string;
-  issued: number;
-  url: string;
-  secure: boolean;
-  xdomain: boolean;
-}
 
 /** Where a flow reads the header values that `msg.socket`'s JSON leaves out. */
 export const HEADERS_ARE_AT = "msg.socket.handshake.headers";
@@ -43,32 +32,7 @@ const BRAND = Symbol.for("node-red-contrib-socket-io.SocketHandle");
 /** Where a broadcast from a socket goes: Socket.IO's operator, for any event. */
 type Broadcast = Socket["broadcast"];
 
-const snapshots = new WeakMap<Socket, HandshakeSnapshot>();
 const retiredKey = (h: SocketHandle): string => `${h.serverKey}\n${h.namespace}\n${h.id}`;
-
-function snapshotOf(socket: Socket): HandshakeSnapshot {
-  let snapshot = snapshots.get(socket);
-  if (!snapshot) {
-    const h = socket.handshake;
-    snapshot = {
-      headers: { ...h.headers },
-      query: { ...h.query },
-      auth: { ...h.auth },
-      address: h.address,
-      time: h.time,
-      issued: h.issued,
-      url: h.url,
-      secure: h.secure,
-      xdomain: h.xdomain,
-    };
-    snapshots.set(socket, snapshot);
-  }
-  return snapshot;
-}
-
-function emptyHandshake(): HandshakeSnapshot {
-  return { headers: {}, query: {}, auth: {}, address: "", time: "", issued: 0, url: "", secure: false, xdomain: false };
-}
 
 /**
  * What `msg.socket` holds: a small stand-in for a Socket.IO socket that survives Node-RED's deep
@@ -95,7 +59,8 @@ export class SocketHandle {
   }
 
   /**
-   * The handshake, copied into plain objects. Not an own field: Node-RED deep-clones a msg for every
+   * The handshake, copied into plain objects on each read (`const h = msg.socket.handshake` reads
+   * it once). Not an own field: Node-RED deep-clones a msg for every
    * wire but the first, and the handle's three strings clone in a fraction of the time the headers
    * would. It is read from the live socket; for RETIRED_MS after the socket has gone, from `retire`'s
    * copy, whose `auth` is `{}`; after that it is empty.
@@ -237,12 +202,12 @@ export class SocketHandle {
    */
   toJSON(): SocketSummary {
     const socket = this.live;
-    const h = socket ? snapshotOf(socket) : this.handshake;
+    const h = socket ? socket.handshake : this.handshake;
     return {
       id: this.id,
       namespace: this.namespace,
       rooms: socket ? [...socket.rooms] : [],
-      handshake: { address: h.address, query: h.query, auth: h.auth, headers: HEADERS_ARE_AT },
+      handshake: { address: h.address, query: { ...h.query }, auth: { ...h.auth }, headers: HEADERS_ARE_AT },
     };
   }
 
