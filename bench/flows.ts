@@ -5,6 +5,7 @@
  * No node id equals a string setting of another node (Node-RED would take it for a config reference).
  */
 import {
+  debugNode,
   EDITOR_DEFAULTS,
   emitNode,
   endNode,
@@ -98,22 +99,6 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
     });
   }
 
-  // A debug node as the editor saves it; "complete" is "payload" or "true" (the complete msg).
-  const debugNode = (id: string, props: { active: boolean; complete: string; x: number; y: number }): FlowNode => ({
-    id,
-    type: "debug",
-    z,
-    name: "",
-    tosidebar: true,
-    console: false,
-    tostatus: false,
-    targetType: props.complete === "true" ? "full" : "msg",
-    statusVal: "",
-    statusType: "auto",
-    wires: [],
-    ...props,
-  });
-
   return [
     { id: z, type: "tab", label: "benchmark", disabled: false, info: "" },
     serverConfig(ioPort, {
@@ -132,11 +117,11 @@ export function packageFlows(ioPort: number, revision = 0, redis?: { url: string
     // clone: a second wire from the same output
     on("bench-clone-on", NAMESPACES.clone, ["bench-clone-reply", "bench-clone-debug"], request),
     emitTo("bench-clone-reply", NAMESPACES.clone, EVENTS.reply, "socket"),
-    debugNode("bench-clone-debug", { active: false, complete: "payload", x: 700, y: y + 30 }),
+    debugNode("bench-clone-debug", "payload", { z, active: false, x: 700, y: y + 30 }),
     // debug: the development setup, a second wire to an active debug node that shows the whole msg
     on("bench-debug-on", NAMESPACES.debug, ["bench-debug-reply", "bench-debug-show"], request),
     emitTo("bench-debug-reply", NAMESPACES.debug, EVENTS.reply, "socket"),
-    debugNode("bench-debug-show", { active: true, complete: "true", x: 700, y: y + 30 }),
+    debugNode("bench-debug-show", "true", { z, x: 700, y: y + 30 }),
     // fan-out
     on("bench-fan-connect", NAMESPACES.fan, ["bench-fan-join"], { listenFor: "connection" }),
     roomNode("bench-fan-join", "join", ROOM, ["bench-fan-joined"], { z, name: "", x: 400, y }),

@@ -151,6 +151,28 @@ export function functionNode(id: string, func: string, wires: string[], extra: P
 /** A node of the test helper that records the msgs it receives (see `collect` in helpers.ts). */
 export const helperNode = (id: string, extra: Props = {}): FlowNode => ({ id, type: "helper", ...extra });
 
+/**
+ * A Debug node as the editor saves it, to the sidebar: showing `complete` ("payload", or "true" for
+ * the complete msg), active unless `extra` says otherwise.
+ */
+export function debugNode(id: string, complete: string, extra: Props = {}): FlowNode {
+  return {
+    id,
+    type: "debug",
+    name: "",
+    active: true,
+    tosidebar: true,
+    console: false,
+    tostatus: false,
+    complete,
+    targetType: complete === "true" ? "full" : "msg",
+    statusVal: "",
+    statusType: "auto",
+    wires: [],
+    ...extra,
+  };
+}
+
 /** A Catch node for every node of its tab, wired to `to`. */
 export const catchNode = (to: string, id = "catch"): FlowNode => ({
   id,

@@ -6,6 +6,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./chromium";
+import { debugNode } from "../flow-fixtures";
 import { connected, freePort } from "../helpers";
 import { startNodeRed, type NodeRedProcess } from "../node-red-process";
 
@@ -32,23 +33,7 @@ describe("msg.socket in the Debug sidebar (Chromium)", function () {
         privateRooms: false,
         wires: [["show"]],
       },
-      {
-        id: "show",
-        type: "debug",
-        z: "t1",
-        x: 400,
-        y: 120,
-        name: "",
-        active: true,
-        tosidebar: true,
-        console: false,
-        tostatus: false,
-        complete: "true",
-        targetType: "full",
-        statusVal: "",
-        statusType: "auto",
-        wires: [],
-      },
+      debugNode("show", "true", { z: "t1", x: 400, y: 120 }),
     ]);
     browser = await launchChromium();
   });
