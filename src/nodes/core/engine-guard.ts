@@ -203,13 +203,10 @@ export class EngineGuard {
   }
 
   /** A socket left its namespace (`this` is the socket); Socket.IO has removed it from its Client. */
-  private readonly onLeave = (() => {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const guard = this;
-    return function (this: Socket): void {
+  private readonly onLeave = ((guard: EngineGuard) =>
+    function (this: Socket): void {
       if (joinedCount(this) === 0 && this.conn.readyState === "open") guard.startIdleTimer(this);
-    };
-  })();
+    })(this);
 
   /** Socket.IO closes a connection that joins no namespace in time, but not one that joined and left. */
   private startIdleTimer(socket: Socket): void {
